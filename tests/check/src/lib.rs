@@ -1,0 +1,1 @@
+//! Workspace checks live in tests/; this library is empty.
