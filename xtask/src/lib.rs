@@ -1,0 +1,24 @@
+//! The course's tooling, as a library so that `tests/book.rs` can build the book the same way
+//! `cargo xtask book` does. The command line is in `main.rs`.
+
+pub mod book;
+pub mod serve;
+
+use std::path::{Path, PathBuf};
+
+/// What every fallible step returns; messages are written for the author who has to fix them.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The workspace root (this package lives in `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Prints one step the way every task does, so a reader of CI logs sees what ran.
+pub fn step(what: impl std::fmt::Display) {
+    println!("==> {what}");
+}
