@@ -1,0 +1,140 @@
+//! Builds the real book (as `cargo xtask book` does, into a directory under target/) and checks
+//! what a reader gets; then checks that a broken include is a hard error, not a warning.
+
+use std::path::{Path, PathBuf};
+use xtask::book::{LINK_MARKERS, build, files_with_extension};
+
+/// A fresh directory under target/ (`CARGO_TARGET_TMPDIR`, cargo's place for test scratch).
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("xtask-book")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The HTML file each linked page of SUMMARY.md becomes (`README.md` becomes `index.html`);
+/// draft chapters (`[Title]()`) have none.
+fn pages_in_summary(summary: &str) -> Vec<String> {
+    summary
+        .lines()
+        .filter_map(|line| {
+            let link = line.split_once("](")?.1;
+            let link = &link[..link.find(')')?];
+            let link = link.strip_suffix(".md")?;
+            let html = match link.strip_suffix("README") {
+                Some(dir) => format!("{dir}index.html"),
+                None => format!("{link}.html"),
+            };
+            Some(html)
+        })
+        .collect()
+}
+
+#[test]
+fn the_book_builds_with_search_every_page_and_every_include() {
+    let book_dir = xtask::workspace_root().join("book");
+    let out = build(&book_dir, Some(&scratch("html")))
+        .unwrap_or_else(|e| panic!("the book does not build: {e}"));
+
+    // The search index: mdBook 0.5 writes searchindex-<hash>.js (file names are hashed).
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("searchindex") && (n.ends_with(".js") || n.ends_with(".json"))),
+        "no search index in {}: {names:?}",
+        out.display()
+    );
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("id=\"mdbook-search-toggle\"") && index.contains("searchindex"),
+        "index.html has no search button or does not load the search index"
+    );
+
+    // Every page SUMMARY.md links to is rendered.
+    let summary = std::fs::read_to_string(book_dir.join("src/SUMMARY.md")).unwrap();
+    let pages = pages_in_summary(&summary);
+    assert!(pages.contains(&"index.html".to_string()), "{pages:?}");
+    assert!(pages.contains(&"ch00-intro.html".to_string()), "{pages:?}");
+    for page in &pages {
+        assert!(
+            out.join(page).is_file(),
+            "SUMMARY.md lists a page, but {page} was not rendered"
+        );
+    }
+
+    // No include is left unexpanded anywhere, print.html included.
+    let html = files_with_extension(&out, "html").unwrap();
+    assert!(html.len() > pages.len(), "too few HTML files: {html:?}");
+    for file in html {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for marker in LINK_MARKERS {
+            assert!(
+                !text.contains(marker),
+                "{} still has `{marker}`",
+                file.display()
+            );
+        }
+    }
+}
+
+/// A minimal book in `dir` whose one page includes `include` from `code.rs`.
+fn tiny_book(dir: &Path, include: &str) {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::copy(
+        xtask::workspace_root().join("book/book.toml"),
+        dir.join("book.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/SUMMARY.md"),
+        "# Summary\n\n- [Page](page.md)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/code.rs"),
+        "// ANCHOR: here\nfn included_line() {}\n// ANCHOR_END: here\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/page.md"),
+        format!("# Page\n\n```rust\n{{{{#include {include}}}}}\n```\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_wrong_include_path_or_anchor_fails_the_build() {
+    let good = scratch("good");
+    tiny_book(&good, "code.rs:here");
+    let out = build(&good, Some(&good.join("html"))).expect("a correct include builds");
+    let page = std::fs::read_to_string(out.join("page.html")).unwrap();
+    assert!(page.contains("included_line"), "{page}");
+
+    let no_file = scratch("no-file");
+    tiny_book(&no_file, "nope.rs:here");
+    let err = build(&no_file, Some(&no_file.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no file") && err.contains("nope.rs"), "{err}");
+
+    let no_anchor = scratch("no-anchor");
+    tiny_book(&no_anchor, "code.rs:there");
+    let err = build(&no_anchor, Some(&no_anchor.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ANCHOR: there"), "{err}");
+
+    let missing_page = scratch("missing-page");
+    tiny_book(&missing_page, "code.rs");
+    std::fs::remove_file(missing_page.join("src/page.md")).unwrap();
+    let err = build(&missing_page, Some(&missing_page.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("could not load the book"), "{err}");
+}
