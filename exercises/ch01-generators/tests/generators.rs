@@ -358,28 +358,56 @@ fn concurrent_jobs_take_the_longest_not_the_sum() {
     });
 }
 
+/// Logs, at each of its steps, how many of `counter`'s probes have been dropped so far.
+struct DropWatcher {
+    counter: DropCounter,
+    steps_left: u32,
+    trace: Trace,
+}
+
+impl Coroutine for DropWatcher {
+    type Resume = ();
+    type Yield = ();
+    type Return = ();
+
+    fn resume(&mut self, _: ()) -> Result<CoroutineState<(), ()>, ResumeError> {
+        self.trace.push(format!("watcher sees {} dropped", self.counter.dropped()));
+        if self.steps_left == 0 {
+            return Ok(CoroutineState::Complete(()));
+        }
+        self.steps_left -= 1;
+        Ok(CoroutineState::Yielded(()))
+    }
+}
+
 #[test]
-fn scheduler_drops_each_task_when_it_finishes_and_never_resumes_it() {
+fn scheduler_drops_each_task_as_soon_as_it_finishes_and_never_resumes_it() {
     watchdog("Scheduler::run never returns?", || {
         let trace = Trace::new();
         let drops = DropCounter::new();
         let mut s = Scheduler::new();
-        for (name, seconds) in [("A", 0), ("B", 2)] {
-            let mut job = Job::new(name, seconds, &trace);
-            job._probe = Some(drops.probe());
-            s.spawn(name, job);
-        }
+        let mut a = Job::new("A", 0, &trace);
+        a._probe = Some(drops.probe());
+        s.spawn("A", a);
+        let mut b = Job::new("B", 2, &trace);
+        b._probe = Some(drops.probe());
+        s.spawn("B", b);
+        s.spawn("watcher", DropWatcher { counter: drops.clone(), steps_left: 3, trace: trace.clone() });
         let events = s.run();
+
+        let lines = trace.lines();
         assert!(
-            !trace.lines().iter().any(|l| l.contains("resumed after done")),
-            "a finished task was resumed again: {:?}",
-            trace.lines()
+            !lines.iter().any(|l| l.contains("resumed after done")),
+            "a finished task was resumed again: {lines:?}"
         );
         assert!(events.iter().all(|e| e.step != Step::Failed(ResumeError::Finished)));
+        // A finishes in tick 0, before the watcher's first step; B finishes in tick 2.
+        let seen: Vec<&String> = lines.iter().filter(|l| l.starts_with("watcher")).collect();
         assert_eq!(
-            drops.dropped(),
-            2,
-            "finished tasks must be dropped by the scheduler as they finish, not kept around"
+            seen,
+            ["watcher sees 1 dropped", "watcher sees 1 dropped", "watcher sees 2 dropped", "watcher sees 2 dropped"],
+            "a finished task must be dropped right when it finishes, not kept until run() returns \
+             (were finished tasks collected somewhere?)"
         );
     });
 }
