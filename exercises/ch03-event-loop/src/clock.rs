@@ -10,7 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 // ANCHOR: clock
-/// A source of loop time, measured from the clock's own start (asyncio's `loop.time()`).
+/// A source of loop time (what `loop.time()` reads), measured from the clock's own start.
+/// asyncio's `loop.time()` is `time.monotonic()`, whose origin is arbitrary (large numbers);
+/// counting from the start is our choice, so that output reads `t=1.0s`.
 ///
 /// Contract: `now` never decreases. `idle_until` is how the loop waits when it has nothing to
 /// run: it returns at `deadline` at the latest (never, if `None`), and may return earlier,

@@ -240,7 +240,10 @@ impl Wake for MainWaker {
 // ANCHOR_END: main_waker
 
 /// The future `run_until_complete` drives, with its waker and whether it has finished.
-/// A suggestion: pin the future (`std::pin::pin!`) and keep it here with its waker.
+/// A suggestion: `future` outputs `()`, but the caller's future outputs `F::Output`. So do not
+/// store the caller's future itself: wrap it in an `async move` block that awaits it and writes
+/// the output into an `Option` local to `run_until_complete` (the block borrows that local for
+/// `'a`), pin the block with `std::pin::pin!`, and keep it here with its waker.
 #[allow(dead_code)]
 struct Main<'a> {
     future: Pin<&'a mut dyn Future<Output = ()>>,
@@ -346,9 +349,9 @@ impl EventLoop {
         todo!("EventLoop::call_later: a call_at relative to the loop's time")
     }
 
-    /// Asks the running loop to return once the current iteration is finished. Callbacks
-    /// already queued stay queued for the next run. Called before a run, that run does one
-    /// iteration and returns.
+    /// Asks the running loop to return once the current iteration is finished (the callbacks
+    /// that were ready when it began still run). Callbacks scheduled during this iteration stay
+    /// queued for the next run. Called before a run, that run does one iteration and returns.
     pub fn stop(&self) {
         todo!("EventLoop::stop: ask the loop to return after this iteration")
     }
@@ -380,7 +383,10 @@ impl EventLoop {
     pub fn run_forever(&self) -> Result<(), LoopError> {
         // TODO(ch03): one iteration, as the chapter's diagram draws it:
         //   1. take what other threads injected      2. run the callbacks that are ready now
-        //   3. move due timers to the ready queue     4. nothing ready? idle until the next deadline
+        //   3. move due timers to the ready queue
+        //   4. idle until the next deadline (None: no timer), but only if the ready queue is
+        //      empty AND stop() was not called AND nothing was injected meanwhile AND (in
+        //      run_until_complete) the main future's waker was not woken
         // Then: was stop() called? And on the way out, however you leave, undo what starting did.
         todo!("EventLoop::run_forever: start, run iterations until stopped, clean up")
     }

@@ -14,14 +14,14 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
 use course_support::{DropCounter, Trace, panic_message, watchdog};
-use event_loop::{EventLoop, Handle, LoopError, VirtualClock, run_with_clock, sleep};
+use event_loop::{Clock, EventLoop, Handle, LoopError, VirtualClock, run_with_clock, sleep};
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -483,12 +483,17 @@ fn run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() 
         event_loop.call_later(secs(1), log_time(&trace, &handle, "timer")).unwrap();
         event_loop.call_later(secs(3), log_time(&trace, &handle, "late timer")).unwrap();
         let (h, t) = (handle.clone(), trace.clone());
-        let out = event_loop.run_until_complete(async move {
-            t.push(format!("main starts@{}", h.time().unwrap().as_secs()));
-            sleep(secs(2)).await;
-            t.push(format!("main wakes@{}", h.time().unwrap().as_secs()));
-            "done"
-        });
+        let polls = Rc::new(Cell::new(0));
+        let future = CountPolls {
+            inner: Box::pin(async move {
+                t.push(format!("main starts@{}", h.time().unwrap().as_secs()));
+                sleep(secs(2)).await;
+                t.push(format!("main wakes@{}", h.time().unwrap().as_secs()));
+                "done"
+            }),
+            polls: polls.clone(),
+        };
+        let out = event_loop.run_until_complete(future);
         assert_no_panics(&event_loop);
         assert_eq!(out, Ok("done"));
         assert_eq!(
@@ -496,6 +501,14 @@ fn run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() 
             ["main starts@0", "timer@1", "main wakes@2"],
             "the 1 s timer fires while the future sleeps 2 s; the loop returns as soon as the \
              future is done (the 3 s timer is not its business)"
+        );
+        assert_eq!(
+            polls.get(),
+            2,
+            "the main future was polled {} times: poll it once at the start and once when its \
+             sleep wakes it, not after every iteration in which a callback ran (the 1 s timer's \
+             callback did not wake it)",
+            polls.get()
         );
         assert_eq!(event_loop.time(), secs(2));
 
@@ -509,25 +522,53 @@ fn run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() 
     });
 }
 
+/// A [`VirtualClock`] that tells another thread each time the loop goes idle, just before it
+/// parks (with no timer, the virtual clock parks the thread until it is unparked). A thread
+/// that waits for this message acts only once the loop is idle: a missing unpark then hangs
+/// the loop every time, instead of only when the thread happens to be slower than the loop.
+struct TellWhenIdle {
+    clock: VirtualClock,
+    idle: mpsc::Sender<()>,
+}
+
+impl Clock for TellWhenIdle {
+    fn now(&self) -> Duration {
+        self.clock.now()
+    }
+    fn idle_until(&self, deadline: Option<Duration>) {
+        let _ = self.idle.send(());
+        self.clock.idle_until(deadline);
+    }
+}
+
+/// A loop on a [`TellWhenIdle`] clock, and the receiving end of its messages.
+fn loop_that_tells_when_idle() -> (EventLoop, mpsc::Receiver<()>) {
+    let (idle, idled) = mpsc::channel();
+    (EventLoop::with_clock(TellWhenIdle { clock: VirtualClock::new(), idle }), idled)
+}
+
 #[test]
 fn a_wake_from_another_thread_reaches_an_idle_loop() {
     watchdog(
-        "the loop idles (nothing ready, no timers) and a wake from another thread never reached \
-         it: the main future's waker must unpark the loop's thread",
+        "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
+         another thread woke the main future, and the loop never noticed: the waker did not \
+         unpark the loop's thread (MainWaker::wake_by_ref: raise the flag, then unpark)",
         || {
-            let (event_loop, _) = virtual_loop();
+            let (event_loop, idled) = loop_that_tells_when_idle();
+            let mut idled = Some(idled);
             let flag = Arc::new(AtomicBool::new(false));
-            let mut spawned = false;
             let out = event_loop.run_until_complete(std::future::poll_fn(move |cx| {
                 if flag.load(Ordering::SeqCst) {
                     return Poll::Ready("woken from a thread");
                 }
-                if !spawned {
-                    spawned = true;
+                if let Some(idled) = idled.take() {
                     let (flag, waker) = (flag.clone(), cx.waker().clone());
                     thread::spawn(move || {
-                        flag.store(true, Ordering::SeqCst);
-                        waker.wake();
+                        // Wait until the loop is idle; Err: the loop is gone, nothing to wake.
+                        if idled.recv().is_ok() {
+                            flag.store(true, Ordering::SeqCst);
+                            waker.wake();
+                        }
                     });
                 }
                 Poll::Pending
@@ -540,16 +581,22 @@ fn a_wake_from_another_thread_reaches_an_idle_loop() {
 #[test]
 fn call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
     watchdog(
-        "a callback sent with call_soon_threadsafe never ran, or could not stop the loop: is \
-         the injection queue drained at the start of every iteration, is the loop's thread \
-         unparked, and does Handle::current() see the running loop?",
+        "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
+         another thread sent a callback with call_soon_threadsafe, and it never ran or could \
+         not stop the loop: call_soon_threadsafe did not unpark the loop's thread? Or the \
+         injection queue is not drained at the start of every iteration, or Handle::current() \
+         does not see the running loop",
         || {
-            let (event_loop, _) = virtual_loop();
+            let (event_loop, idled) = loop_that_tells_when_idle();
             let remote = event_loop.remote();
             let loop_thread = thread::current().id();
             let trace = Trace::new();
             let t = trace.clone();
             let sender = thread::spawn(move || {
+                // Send only once the loop is idle; Err: the loop is gone, nothing to send to.
+                if idled.recv().is_err() {
+                    return;
+                }
                 remote
                     .call_soon_threadsafe(move || {
                         let same_thread = thread::current().id() == loop_thread;
@@ -617,17 +664,33 @@ fn a_panic_in_the_main_future_reaches_the_caller_and_the_loop_stays_usable() {
 }
 
 #[test]
-fn run_makes_a_loop_runs_the_future_and_closes_the_loop() {
+fn run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
     watchdog("run never returned: see run_until_complete", || {
-        let out = run_with_clock(VirtualClock::new(), async {
+        let trace = Trace::new();
+        let drops = DropCounter::new();
+        let (probe, t) = (drops.probe(), trace.clone());
+        let out = run_with_clock(VirtualClock::new(), async move {
             let handle = Handle::current().expect("no current loop inside the future");
+            // Still pending when the future is done: run must not leave it behind.
+            handle.call_later(secs(3600), move || t.push(format!("{probe:?} ran"))).unwrap();
             sleep(secs(5)).await;
             (handle.time().unwrap(), handle)
         });
         let (at, handle) = out.expect("run_with_clock failed");
-        assert_eq!(at, secs(5));
-        assert!(handle.is_closed(), "run must close the loop it made");
+        assert_eq!(at, secs(5), "run returns when the future is done, at 5 s");
+        // Closed or dropped, the two look the same from here: run must not keep its loop.
+        assert!(
+            handle.is_closed(),
+            "the loop run made is still open after run returned: close it (or let it drop)"
+        );
         assert_eq!(handle.call_soon(|| {}), Err(LoopError::Closed));
+        assert_eq!(
+            drops.dropped(),
+            1,
+            "run returned with its loop's pending timer still alive: the loop must be closed \
+             (or dropped), which drops what was pending"
+        );
+        assert!(trace.lines().is_empty(), "the pending timer ran: run does not wait for timers");
     });
 }
 

@@ -365,9 +365,9 @@ impl EventLoop {
     // ANCHOR_END: solution_schedule
 
     // ANCHOR: solution_lifecycle
-    /// Asks the running loop to return once the current iteration is finished. Callbacks
-    /// already queued stay queued for the next run. Called before a run, that run does one
-    /// iteration and returns.
+    /// Asks the running loop to return once the current iteration is finished (the callbacks
+    /// that were ready when it began still run). Callbacks scheduled during this iteration stay
+    /// queued for the next run. Called before a run, that run does one iteration and returns.
     pub fn stop(&self) {
         self.shared.state.borrow_mut().stopping = true;
     }
