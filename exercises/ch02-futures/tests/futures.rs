@@ -418,9 +418,29 @@ fn a_wake_that_comes_before_wait_is_not_lost() {
     );
 }
 
+#[test]
+fn a_wake_is_kept_even_when_its_unpark_was_used_up_elsewhere() {
+    watchdog(
+        "ThreadWaker::wait slept although a wake had arrived: its unpark had been used up by \
+         another thread::park (code in a poll may park too), and wait relied on the park token \
+         alone. wake must also set a notified flag, and wait must return at once when it is set",
+        || {
+            let signal = ThreadWaker::for_current_thread();
+            let waker = Waker::from(signal.clone());
+            thread::spawn(move || waker.wake()).join().unwrap();
+            // The wake left this thread's park token; some other code on this thread uses it up.
+            // `park` with the token present returns at once, so this does not block.
+            thread::park();
+            signal.wait().expect("wait on the thread that created the ThreadWaker must succeed");
+        },
+    );
+}
+
 /// Waits on `signal` (owned by this thread) `rounds` times; each time a helper thread wakes it
-/// only after this thread has said it is about to wait. Returns the trace of who did what.
-fn wait_for_helper(rounds: usize) -> Vec<String> {
+/// only after this thread has said it is about to wait. With `stray_unpark`, this thread also
+/// unparks itself before each wait: an unpark that is not a wake. Returns the trace of who did
+/// what.
+fn wait_for_helper(rounds: usize, stray_unpark: bool) -> Vec<String> {
     let trace = Trace::new();
     let signal = ThreadWaker::for_current_thread();
     let waker = Waker::from(signal.clone());
@@ -433,6 +453,9 @@ fn wait_for_helper(rounds: usize) -> Vec<String> {
         }
     });
     for round in 0..rounds {
+        if stray_unpark {
+            thread::current().unpark();
+        }
         about_to_wait.send(round).unwrap();
         signal.wait().expect("wait on the thread that created the ThreadWaker must succeed");
         trace.push(format!("wait {round} returned"));
@@ -449,7 +472,7 @@ fn wait_sleeps_until_another_thread_wakes_it() {
          unpark the thread that created the ThreadWaker (store thread::current() in \
          for_current_thread), rather than whichever thread calls wake?",
         || {
-            let lines = wait_for_helper(10);
+            let lines = wait_for_helper(10, false);
             for round in 0..10 {
                 let woken = lines.iter().position(|l| *l == format!("helper wakes {round}"));
                 let returned = lines.iter().position(|l| *l == format!("wait {round} returned"));
@@ -458,6 +481,28 @@ fn wait_sleeps_until_another_thread_wakes_it() {
                     "wait {round} returned before the helper thread woke it: wait must sleep \
                      (thread::park) until a wake arrives. Do you clear the notified flag when \
                      you consume a wake? Trace: {lines:?}"
+                );
+            }
+        },
+    );
+}
+
+#[test]
+fn an_unpark_that_is_not_a_wake_does_not_end_wait() {
+    watchdog(
+        "ThreadWaker::wait never returned although another thread called wake: does wake \
+         unpark the thread that created the ThreadWaker?",
+        || {
+            let lines = wait_for_helper(10, true);
+            for round in 0..10 {
+                let woken = lines.iter().position(|l| *l == format!("helper wakes {round}"));
+                let returned = lines.iter().position(|l| *l == format!("wait {round} returned"));
+                assert!(
+                    woken < returned,
+                    "wait {round} returned before the helper thread woke it, after a stray \
+                     unpark of the waiting thread: thread::park also returns for unparks that \
+                     are not wakes (and spuriously). Park in a loop that checks the notified \
+                     flag, and return only once it was set. Trace: {lines:?}"
                 );
             }
         },

@@ -22,6 +22,7 @@ where
 
 // ANCHOR: state_machine
 /// `fetch_status` written out by hand: a struct holding the current state.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct FetchStatus<R, S> {
     state: FetchState<R, S>,
 }

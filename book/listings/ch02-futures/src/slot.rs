@@ -17,6 +17,7 @@ struct Shared<T> {
 }
 
 /// The waiting half: a future that is ready once the [`Setter`] has set the value.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Slot<T> {
     shared: Arc<Mutex<Shared<T>>>,
 }
