@@ -11,6 +11,9 @@
 // The clock is given code: the exercise's file, compiled here too, so the two cannot differ.
 #[path = "../../../exercises/ch03-event-loop/src/clock.rs"]
 mod clock;
+// Given code too: the exercise's file, so the two cannot differ.
+#[path = "../../../exercises/ch03-event-loop/src/handle.rs"]
+mod handle;
 mod sleep;
 
 pub use clock::{Clock, RealClock, VirtualClock};
@@ -558,78 +561,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-// ANCHOR: handle
-impl Handle {
-    /// The loop running on this thread, if any (asyncio's `get_running_loop`, as an `Option`).
-    pub fn current() -> Option<Handle> {
-        CURRENT.with(|current| current.borrow().clone())
-    }
-
-    /// A temporary owner of the loop, or `Closed` if it was dropped.
-    fn upgrade(&self) -> Result<EventLoop, LoopError> {
-        self.shared.upgrade().map(|shared| EventLoop { shared }).ok_or(LoopError::Closed)
-    }
-
-    pub fn time(&self) -> Result<Duration, LoopError> {
-        Ok(self.upgrade()?.time())
-    }
-
-    pub fn call_soon<F>(&self, callback: F) -> Result<(), LoopError>
-    where
-        F: FnOnce() + 'static,
-    {
-        self.upgrade()?.call_soon(callback)
-    }
-
-    pub fn call_later<F>(&self, delay: Duration, callback: F) -> Result<TimerHandle, LoopError>
-    where
-        F: FnOnce() + 'static,
-    {
-        self.upgrade()?.call_later(delay, callback)
-    }
-
-    pub fn call_at<F>(&self, deadline: Duration, callback: F) -> Result<TimerHandle, LoopError>
-    where
-        F: FnOnce() + 'static,
-    {
-        self.upgrade()?.call_at(deadline, callback)
-    }
-
-    pub fn stop(&self) -> Result<(), LoopError> {
-        self.upgrade()?.stop();
-        Ok(())
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.upgrade().is_ok_and(|l| l.is_running())
-    }
-
-    /// A dropped loop counts as closed.
-    pub fn is_closed(&self) -> bool {
-        self.upgrade().map_or(true, |l| l.is_closed())
-    }
-
-    pub fn close(&self) -> Result<(), LoopError> {
-        self.upgrade()?.close()
-    }
-
-    pub fn run_forever(&self) -> Result<(), LoopError> {
-        self.upgrade()?.run_forever()
-    }
-
-    pub fn run_until_complete<F: Future>(&self, future: F) -> Result<F::Output, LoopError> {
-        self.upgrade()?.run_until_complete(future)
-    }
-
-    pub fn remote(&self) -> Result<RemoteHandle, LoopError> {
-        Ok(self.upgrade()?.remote())
-    }
-
-    pub fn local<T: Default + 'static>(&self) -> Result<Rc<T>, LoopError> {
-        Ok(self.upgrade()?.local())
-    }
-}
-// ANCHOR_END: handle
 
 // ANCHOR: solution_remote
 impl RemoteHandle {
