@@ -1,4 +1,4 @@
-//! The notes' three jobs on your round-robin scheduler: A waits 2 s, B 1 s, C 3 s.
+//! Three jobs, like three asyncio tasks sleeping 2, 1 and 3 s, on your round-robin scheduler.
 //!
 //! Run it against your own code with `cargo run -p generators --example round_robin`.
 //! A tick stands for one second: each job yields once for every second it still has to wait.

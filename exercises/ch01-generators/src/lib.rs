@@ -9,69 +9,12 @@
 //! Signatures marked "do not change" carry bounds that the compile-fail checks depend on.
 
 use std::collections::VecDeque;
-use std::fmt;
 
-// ANCHOR: trait
-/// What one call to [`Coroutine::resume`] produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CoroutineState<Y, R> {
-    /// The coroutine paused and handed out a value; resume it again to continue.
-    Yielded(Y),
-    /// The coroutine ran to its end and returned its final value.
-    Complete(R),
-}
+mod coroutine;
 
-/// The error for resuming a coroutine that can no longer run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResumeError {
-    /// It already returned `Complete`. Python raises `StopIteration` here; we return an error
-    /// the caller must look at, and the coroutine stays finished.
-    Finished,
-}
-
-/// A computation that can pause (yield) and be resumed, possibly with a value sent in.
-///
-/// Contract: after `resume` has returned `Ok(Complete(_))`, every later call returns
-/// `Err(ResumeError::Finished)` and has no other effect.
-pub trait Coroutine {
-    /// What the caller sends in on each resume (Python's `send(value)`); `()` for a plain generator.
-    type Resume;
-    /// What the coroutine hands out each time it pauses.
-    type Yield;
-    /// What it hands out once, when it finishes.
-    type Return;
-
-    /// Runs the coroutine from where it last paused to its next pause or to its end.
-    fn resume(
-        &mut self,
-        input: Self::Resume,
-    ) -> Result<CoroutineState<Self::Yield, Self::Return>, ResumeError>;
-
-    /// Runs `self` to completion, then the coroutine that `next` builds from its return value:
-    /// the hand-written form of Python's `result = yield from first` followed by more code.
-    fn then<B, F>(self, next: F) -> Then<Self, B, F>
-    where
-        Self: Sized,
-        F: FnOnce(Self::Return) -> B,
-    {
-        Then {
-            state: ThenState::First { first: self, next },
-        }
-    }
-}
-// ANCHOR_END: trait
-
-impl fmt::Display for ResumeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ResumeError::Finished => f.write_str(
-                "resumed a coroutine that has already completed; it has nothing left to run",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ResumeError {}
+pub use coroutine::{Coroutine, CoroutineState, ResumeError, Then};
+#[allow(unused_imports)] // `Then::resume` below matches on its states
+use coroutine::ThenState;
 
 // ANCHOR: countdown
 /// Yields `from`, `from - 1`, …, `1`, then completes with `"liftoff"`.
@@ -135,21 +78,6 @@ impl Coroutine for RunningAverage {
 // ANCHOR_END: average
 
 // ANCHOR: then
-/// Delegation: runs `first` to completion, passing every input in and every yield out, then
-/// builds the second coroutine from `first`'s return value and runs it the same way.
-/// Created by [`Coroutine::then`].
-pub struct Then<A, B, F> {
-    state: ThenState<A, B, F>,
-}
-
-/// Where a `Then` is: still in the first coroutine, in the second, or finished.
-#[allow(dead_code)] // read and built by the `resume` you write
-enum ThenState<A, B, F> {
-    First { first: A, next: F },
-    Second(B),
-    Done,
-}
-
 impl<A, B, F> Coroutine for Then<A, B, F>
 where
     A: Coroutine,
@@ -166,8 +94,9 @@ where
         input: A::Resume,
     ) -> Result<CoroutineState<A::Yield, B::Return>, ResumeError> {
         let _ = (input, &self.state);
-        // TODO(ch01): forward to whichever coroutine is running. When the first one completes,
-        // build the second from its return value and start it with the same input.
+        // TODO(ch01): forward to whichever coroutine is running (`self.state` is a `ThenState`,
+        // given in coroutine.rs). When the first one completes, build the second from its return
+        // value and start it with the same input.
         todo!("Then::resume: delegate like Python's `yield from`")
     }
 }
