@@ -74,38 +74,9 @@ impl Future for YieldNow {
 }
 // ANCHOR_END: yield_now
 
-// ANCHOR: load_profile_async
-/// A user, as the first lookup returns it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub id: u32,
-    pub name: String,
-}
+mod profile;
 
-/// What [`load_profile`] and [`LoadProfile`] produce: the user's name and their orders.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub name: String,
-    pub orders: Vec<String>,
-}
-
-/// The `async fn` that [`LoadProfile`] writes out by hand. Given; do not change.
-///
-/// Two lookups, and the second needs the first one's answer, so they cannot overlap. `get_user`
-/// and `get_orders` stand for calls like `db.get_user(id)`: calling one *creates* a future,
-/// `.await` runs it.
-pub async fn load_profile<GU, U, GO, O>(get_user: GU, get_orders: GO) -> Profile
-where
-    GU: FnOnce() -> U,
-    U: Future<Output = User>,
-    GO: FnOnce(u32) -> O,
-    O: Future<Output = Vec<String>>,
-{
-    let user = get_user().await;
-    let orders = get_orders(user.id).await;
-    Profile { name: user.name, orders }
-}
-// ANCHOR_END: load_profile_async
+pub use profile::{Profile, User, load_profile};
 
 // ANCHOR: load_profile
 /// [`load_profile`] as the state machine the compiler generates for it, written by hand.
@@ -210,8 +181,10 @@ impl Wake for ThreadWaker {
 // ANCHOR: block_on
 /// Runs `future` to completion on the calling thread and returns its output.
 ///
-/// Contract: polls once, then once per wake, never in a loop: between polls the thread sleeps
-/// until the waker is called. A wake that arrives early (even during a poll) is kept, not lost.
+/// Contract: polls once, then at most once per wake, never in a loop: between polls the thread
+/// sleeps until the waker is called. Wakes that arrive before the next poll coalesce into that
+/// one poll; a wake that arrives early (even during a poll) is kept, not lost. `future` need not
+/// be `Unpin`: it is pinned where it is for as long as it runs.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     drop(future); // dropped unpolled, so it runs nothing (remove this line)
     // TODO(ch02): pin the future (`std::pin::pin!`), build a Waker from a ThreadWaker and a

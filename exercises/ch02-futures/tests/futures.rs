@@ -5,6 +5,10 @@
 //! Every test runs under a watchdog, so a future that is never woken, or an executor that never
 //! wakes up, fails the test with a likely cause instead of hanging `cargo test`.
 //! Nothing here sleeps: orderings between threads are forced with channels and joins.
+//!
+//! The tests come in stages, one per part of the exercise; run one stage with
+//! `cargo test -p hand-futures stage1` (stage1: Ready and YieldNow, stage2: LoadProfile,
+//! stage3: ThreadWaker, stage4: block_on).
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -108,7 +112,7 @@ where
 // ---------------------------------------------------------------- Ready
 
 #[test]
-fn ready_hands_over_its_value_on_the_first_poll() {
+fn stage1_ready_hands_over_its_value_on_the_first_poll() {
     watchdog("Ready::poll never returns?", || {
         let (waker, wakes) = CountingWaker::new();
         // A `String` cannot be copied: the value has to be moved out of the future.
@@ -124,7 +128,7 @@ fn ready_hands_over_its_value_on_the_first_poll() {
 }
 
 #[test]
-fn ready_polled_again_panics_with_a_clear_message() {
+fn stage1_ready_polled_again_panics_with_a_clear_message() {
     watchdog("Ready::poll never returns?", || {
         let (waker, _) = CountingWaker::new();
         let mut future = ready(1);
@@ -145,7 +149,7 @@ fn ready_polled_again_panics_with_a_clear_message() {
 // ---------------------------------------------------------------- YieldNow
 
 #[test]
-fn yield_now_is_pending_exactly_once_then_ready() {
+fn stage1_yield_now_is_pending_exactly_once_then_ready() {
     watchdog("YieldNow::poll never returns?", || {
         let (waker, _) = CountingWaker::new();
         let mut future = yield_now();
@@ -172,7 +176,7 @@ fn yield_now_is_pending_exactly_once_then_ready() {
 }
 
 #[test]
-fn yield_now_wakes_its_waker_before_returning_pending() {
+fn stage1_yield_now_wakes_its_waker_before_returning_pending() {
     watchdog("YieldNow::poll never returns?", || {
         let (waker, wakes) = CountingWaker::new();
         let mut future = yield_now();
@@ -195,7 +199,7 @@ fn yield_now_wakes_its_waker_before_returning_pending() {
 }
 
 #[test]
-fn block_on_finishes_a_future_that_yields() {
+fn stage4_block_on_finishes_a_future_that_yields() {
     watchdog(
         "a future returned Pending without arranging a wake, so block_on rightly sleeps forever: \
          YieldNow must call the waker (cx.waker().wake_by_ref()) before returning Pending. \
@@ -216,7 +220,7 @@ fn block_on_finishes_a_future_that_yields() {
 // ---------------------------------------------------------------- LoadProfile
 
 #[test]
-fn load_profile_runs_nothing_until_it_is_polled() {
+fn stage2_load_profile_runs_nothing_until_it_is_polled() {
     watchdog("LoadProfile::poll never returns?", || {
         // The given async fn, for comparison: calling it runs none of its body.
         let async_trace = Trace::new();
@@ -246,7 +250,7 @@ fn load_profile_runs_nothing_until_it_is_polled() {
 }
 
 #[test]
-fn load_profile_keeps_going_while_inner_futures_are_ready() {
+fn stage2_load_profile_keeps_going_while_inner_futures_are_ready() {
     watchdog("LoadProfile::poll never returns: is there a loop that never reaches Ready?", || {
         let trace = Trace::new();
         let (get_user, get_orders) = lookups(&trace, 0, 0);
@@ -269,14 +273,21 @@ fn load_profile_keeps_going_while_inner_futures_are_ready() {
 }
 
 #[test]
-fn load_profile_asks_for_orders_only_once_the_user_has_arrived() {
+fn stage2_load_profile_asks_for_orders_only_once_the_user_has_arrived() {
     watchdog("LoadProfile::poll never returns?", || {
         let trace = Trace::new();
         let (get_user, get_orders) = lookups(&trace, 1, 0);
         let mut future = LoadProfile::new(get_user, get_orders);
         let (waker, _) = CountingWaker::new();
 
-        assert_eq!(poll_once(&mut future, &waker), Poll::Pending);
+        let first = poll_once(&mut future, &waker);
+        assert_eq!(
+            first,
+            Poll::Pending,
+            "the user lookup was Pending once, so the first poll of LoadProfile must return \
+             Pending (as the async fn does at `get_user().await`). Ran: {:?}",
+            trace.lines()
+        );
         assert!(
             !trace.lines().iter().any(|l| l.starts_with("get_orders")),
             "get_orders was called while the user was still Pending: the second lookup needs the \
@@ -284,7 +295,13 @@ fn load_profile_asks_for_orders_only_once_the_user_has_arrived() {
              Ran: {:?}",
             trace.lines()
         );
-        assert!(poll_once(&mut future, &waker).is_ready());
+        let second = poll_once(&mut future, &waker);
+        assert!(
+            second.is_ready(),
+            "the second poll found the user ready and the orders ready at once, so LoadProfile \
+             must finish in that poll; it returned {second:?}. Ran: {:?}",
+            trace.lines()
+        );
         assert!(
             trace.lines().contains(&"get_orders(7)".to_string()),
             "get_orders must be called with the id of the user the first lookup returned (7). \
@@ -301,7 +318,7 @@ fn load_profile_asks_for_orders_only_once_the_user_has_arrived() {
 }
 
 #[test]
-fn load_profile_behaves_like_the_async_fn_poll_for_poll() {
+fn stage2_load_profile_behaves_like_the_async_fn_poll_for_poll() {
     watchdog("LoadProfile::poll never returns?", || {
         // (how many times the user lookup is Pending, how many times the orders lookup is)
         for (user_pending, orders_pending) in [(0, 0), (1, 0), (0, 1), (2, 3)] {
@@ -353,7 +370,7 @@ impl Future for WakeFromOutside {
 }
 
 #[test]
-fn load_profile_passes_its_context_on_to_the_inner_future() {
+fn stage2_load_profile_passes_its_context_on_to_the_inner_future() {
     watchdog("LoadProfile::poll never returns?", || {
         let (tx, rx) = mpsc::channel();
         let released = Arc::new(AtomicUsize::new(0));
@@ -363,8 +380,19 @@ fn load_profile_passes_its_context_on_to_the_inner_future() {
         let mut future = LoadProfile::new(move || inner, get_orders);
 
         let (waker, wakes) = CountingWaker::new();
-        assert_eq!(poll_once(&mut future, &waker), Poll::Pending);
-        let inner_waker = rx.try_recv().expect("LoadProfile's first poll did not poll the user future");
+        let first = poll_once(&mut future, &waker);
+        assert_eq!(
+            first,
+            Poll::Pending,
+            "the user future stays Pending until it is released, so LoadProfile's first poll must \
+             return Pending"
+        );
+        let Ok(inner_waker) = rx.try_recv() else {
+            panic!(
+                "LoadProfile's first poll did not poll the user future (it never received a \
+                 waker): the first poll calls get_user() and polls the future it returns"
+            )
+        };
         released.store(1, Ordering::SeqCst);
         inner_waker.wake();
         assert_eq!(
@@ -374,18 +402,84 @@ fn load_profile_passes_its_context_on_to_the_inner_future() {
              LoadProfile's own waker: poll inner futures with the Context you were given, \
              not with one you made up (the executor only hears about wakes of its own waker)"
         );
-        assert!(poll_once(&mut future, &waker).is_ready());
+        let after = poll_once(&mut future, &waker);
+        assert!(
+            after.is_ready(),
+            "after the user future was released and woke, the next poll must finish (the orders \
+             are ready at once); LoadProfile returned {after:?}"
+        );
+    });
+}
+
+/// Pending until `released` is set. Keeps the waker of its *latest* poll (as a well-behaved
+/// future must: the task may have moved to another waker since), and gives the test a way to
+/// wake whatever waker it holds now.
+struct KeepsLatestWaker {
+    latest: Arc<std::sync::Mutex<Option<Waker>>>,
+    released: Arc<AtomicUsize>,
+}
+
+impl Future for KeepsLatestWaker {
+    type Output = User;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<User> {
+        if self.released.load(Ordering::SeqCst) > 0 {
+            return Poll::Ready(alice());
+        }
+        let mut latest = self.latest.lock().unwrap();
+        // `will_wake` is a cheap "is this the same waker?"; clone only if it changed.
+        if !latest.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *latest = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn stage2_load_profile_polled_with_a_new_waker_lets_the_latest_one_be_woken() {
+    watchdog("LoadProfile::poll never returns?", || {
+        let latest = Arc::new(std::sync::Mutex::new(None::<Waker>));
+        let released = Arc::new(AtomicUsize::new(0));
+        let inner = KeepsLatestWaker { latest: latest.clone(), released: released.clone() };
+        let trace = Trace::new();
+        let (_, get_orders) = lookups(&trace, 0, 0);
+        let mut future = LoadProfile::new(move || inner, get_orders);
+
+        // Polled first by one task's waker, then (say, after being moved into another executor)
+        // by another's.
+        let (old_waker, old_wakes) = CountingWaker::new();
+        let (new_waker, new_wakes) = CountingWaker::new();
+        assert!(poll_once(&mut future, &old_waker).is_pending(), "the user is not released yet");
+        assert!(poll_once(&mut future, &new_waker).is_pending(), "the user is not released yet");
+        released.store(1, Ordering::SeqCst);
+        let held = latest.lock().unwrap().take().expect("the user future was polled");
+        held.wake();
+        assert_eq!(
+            (old_wakes.wakes(), new_wakes.wakes()),
+            (0, 1),
+            "LoadProfile was polled with waker A, then with waker B; its inner future woke the \
+             waker it was polled with last. That wake reached A {} times and B {} times; it must \
+             reach B once: pass each poll's own Context on to the inner future (never one kept \
+             from an earlier poll)",
+            old_wakes.wakes(),
+            new_wakes.wakes()
+        );
     });
 }
 
 #[test]
-fn load_profile_polled_after_completion_panics_with_a_clear_message() {
+fn stage2_load_profile_polled_after_completion_panics_with_a_clear_message() {
     watchdog("LoadProfile::poll never returns?", || {
         let trace = Trace::new();
         let (get_user, get_orders) = lookups(&trace, 0, 0);
         let mut future = LoadProfile::new(get_user, get_orders);
         let (waker, _) = CountingWaker::new();
-        assert!(poll_once(&mut future, &waker).is_ready());
+        let first = poll_once(&mut future, &waker);
+        assert!(
+            first.is_ready(),
+            "with both lookups ready at once, the first poll must finish; LoadProfile returned \
+             {first:?}"
+        );
         let ran_before = trace.lines();
         let again = panic::catch_unwind(AssertUnwindSafe(|| poll_once(&mut future, &waker)));
         let payload = again.expect_err(
@@ -397,14 +491,19 @@ fn load_profile_polled_after_completion_panics_with_a_clear_message() {
             message.contains("after completion"),
             "the panic should say the future was polled after completion; it said: {message:?}"
         );
-        assert_eq!(trace.lines(), ran_before, "polling a finished LoadProfile ran lookups again");
+        assert_eq!(
+            trace.lines(),
+            ran_before,
+            "polling a finished LoadProfile ran lookups again before it panicked: keep a Done \
+             state, and panic from it without calling anything"
+        );
     });
 }
 
 // ---------------------------------------------------------------- ThreadWaker
 
 #[test]
-fn a_wake_that_comes_before_wait_is_not_lost() {
+fn stage3_a_wake_that_comes_before_wait_is_not_lost() {
     watchdog(
         "ThreadWaker::wait slept although a wake had already arrived: the wake was lost. \
          wake must set the notified flag, and wait must check (and clear) it before parking",
@@ -419,7 +518,7 @@ fn a_wake_that_comes_before_wait_is_not_lost() {
 }
 
 #[test]
-fn a_wake_is_kept_even_when_its_unpark_was_used_up_elsewhere() {
+fn stage3_a_wake_is_kept_even_when_its_unpark_was_used_up_elsewhere() {
     watchdog(
         "ThreadWaker::wait slept although a wake had arrived: its unpark had been used up by \
          another thread::park (code in a poll may park too), and wait relied on the park token \
@@ -442,21 +541,24 @@ fn a_wake_is_kept_even_when_its_unpark_was_used_up_elsewhere() {
 /// what.
 fn wait_for_helper(rounds: usize, stray_unpark: bool) -> Vec<String> {
     let trace = Trace::new();
-    let signal = ThreadWaker::for_current_thread();
-    let waker = Waker::from(signal.clone());
-    let (about_to_wait, go) = mpsc::channel::<usize>();
+    let (about_to_wait, go) = mpsc::channel::<(usize, Waker)>();
     let helper_trace = trace.clone();
     let helper = thread::spawn(move || {
-        for round in go {
+        for (round, waker) in go {
             helper_trace.push(format!("helper wakes {round}"));
-            waker.wake_by_ref();
+            waker.wake();
         }
     });
     for round in 0..rounds {
+        // A fresh ThreadWaker each round, and no park token left over from the last one
+        // (`park_timeout(ZERO)` uses a token up if there is one, and never sleeps): each round
+        // checks one wait on its own.
+        thread::park_timeout(std::time::Duration::ZERO);
+        let signal = ThreadWaker::for_current_thread();
         if stray_unpark {
             thread::current().unpark();
         }
-        about_to_wait.send(round).unwrap();
+        about_to_wait.send((round, Waker::from(signal.clone()))).unwrap();
         signal.wait().expect("wait on the thread that created the ThreadWaker must succeed");
         trace.push(format!("wait {round} returned"));
     }
@@ -466,7 +568,7 @@ fn wait_for_helper(rounds: usize, stray_unpark: bool) -> Vec<String> {
 }
 
 #[test]
-fn wait_sleeps_until_another_thread_wakes_it() {
+fn stage3_wait_sleeps_until_another_thread_wakes_it() {
     watchdog(
         "ThreadWaker::wait never returned although another thread called wake: does wake \
          unpark the thread that created the ThreadWaker (store thread::current() in \
@@ -478,9 +580,9 @@ fn wait_sleeps_until_another_thread_wakes_it() {
                 let returned = lines.iter().position(|l| *l == format!("wait {round} returned"));
                 assert!(
                     woken < returned,
-                    "wait {round} returned before the helper thread woke it: wait must sleep \
-                     (thread::park) until a wake arrives. Do you clear the notified flag when \
-                     you consume a wake? Trace: {lines:?}"
+                    "wait {round} returned before the helper thread woke it (no wake had been \
+                     stored, no park token was left): wait must sleep (thread::park) until a \
+                     wake arrives. Trace: {lines:?}"
                 );
             }
         },
@@ -488,7 +590,7 @@ fn wait_sleeps_until_another_thread_wakes_it() {
 }
 
 #[test]
-fn an_unpark_that_is_not_a_wake_does_not_end_wait() {
+fn stage3_an_unpark_that_is_not_a_wake_does_not_end_wait() {
     watchdog(
         "ThreadWaker::wait never returned although another thread called wake: does wake \
          unpark the thread that created the ThreadWaker?",
@@ -501,8 +603,9 @@ fn an_unpark_that_is_not_a_wake_does_not_end_wait() {
                     woken < returned,
                     "wait {round} returned before the helper thread woke it, after a stray \
                      unpark of the waiting thread: thread::park also returns for unparks that \
-                     are not wakes (and spuriously). Park in a loop that checks the notified \
-                     flag, and return only once it was set. Trace: {lines:?}"
+                     are not wakes (and spuriously). Park in a `while` loop that checks the \
+                     notified flag after every park, not once with `if`, and return only once \
+                     the flag was set. Trace: {lines:?}"
                 );
             }
         },
@@ -510,7 +613,7 @@ fn an_unpark_that_is_not_a_wake_does_not_end_wait() {
 }
 
 #[test]
-fn each_wake_is_used_up_by_one_wait() {
+fn stage3_each_wake_is_used_up_by_one_wait() {
     watchdog(
         "ThreadWaker::wait never returned although another thread called wake: does wake \
          unpark the thread that created the ThreadWaker?",
@@ -518,7 +621,10 @@ fn each_wake_is_used_up_by_one_wait() {
             let signal = ThreadWaker::for_current_thread();
             Waker::from(signal.clone()).wake();
             signal.wait().unwrap();
-            // That wake is used up: the next wait must sleep until the next wake.
+            // That wake is used up: the next wait must sleep until the next wake. Its unpark
+            // left a park token (wait returned without parking); use it up without sleeping, so
+            // that only the notified flag can end the next wait early.
+            thread::park_timeout(std::time::Duration::ZERO);
             let trace = Trace::new();
             let waker = Waker::from(signal.clone());
             let (about_to_wait, go) = mpsc::channel::<()>();
@@ -535,15 +641,32 @@ fn each_wake_is_used_up_by_one_wait() {
             assert_eq!(
                 trace.lines(),
                 ["helper wakes", "second wait returned"],
-                "the second wait returned without a new wake: one wake must satisfy one wait \
-                 only (clear the notified flag as you consume it)"
+                "the second wait returned without a new wake: the first wake was still stored. One \
+                 wake must satisfy one wait only: clear the notified flag as you consume it (a \
+                 `swap(false, ...)` reads and clears in one step)"
             );
         },
     );
 }
 
 #[test]
-fn waiting_on_another_thread_is_an_error_not_a_hang() {
+fn stage3_wake_by_ref_is_a_wake_too() {
+    watchdog(
+        "ThreadWaker::wait slept although the waker had been woken with wake_by_ref (which is \
+         how YieldNow and most futures wake, since they only borrow the waker): if you override \
+         wake_by_ref, it must record the wake and unpark exactly like wake (make wake call \
+         wake_by_ref, so the two cannot differ)",
+        || {
+            let signal = ThreadWaker::for_current_thread();
+            let waker = Waker::from(signal.clone());
+            thread::spawn(move || waker.wake_by_ref()).join().unwrap();
+            signal.wait().expect("wait on the thread that created the ThreadWaker must succeed");
+        },
+    );
+}
+
+#[test]
+fn stage3_waiting_on_another_thread_is_an_error_not_a_hang() {
     watchdog(
         "ThreadWaker::wait on a thread that its wakes never unpark slept forever: compare \
          thread::current().id() with the stored thread's id and return Err(WaitError::WrongThread)",
@@ -563,7 +686,7 @@ fn waiting_on_another_thread_is_an_error_not_a_hang() {
 // ---------------------------------------------------------------- block_on
 
 #[test]
-fn block_on_returns_the_output_of_the_future() {
+fn stage4_block_on_returns_the_output_of_the_future() {
     watchdog("block_on never returns, even for a future that is ready at once?", || {
         assert_eq!(block_on(ready(42)), 42);
         let text = block_on(async { format!("{} + {}", ready(1).await, ready(2).await) });
@@ -604,7 +727,7 @@ impl Future for WokenByHelper {
 }
 
 #[test]
-fn block_on_polls_only_when_woken() {
+fn stage4_block_on_polls_only_when_woken() {
     watchdog(
         "block_on never returned although every wake arrived (from another thread): does the \
          waker unpark the thread block_on runs on, and is a wake that arrives during a poll kept \
@@ -633,13 +756,15 @@ fn block_on_polls_only_when_woken() {
             assert_eq!(
                 unasked, 0,
                 "block_on polled {polls} times for {ROUNDS} wakes, {unasked} of them before the \
-                 wake had come: it is busy-polling. Between polls, block_on must sleep until the \
-                 waker is called (does it park? does wait clear the notified flag?)"
+                 wake had come: it polls without being woken. Between polls, block_on must sleep \
+                 in ThreadWaker::wait until the waker is called. If it does: does wait clear the \
+                 notified flag, and does it park in a `while` loop (with `if`, a wake that \
+                 arrives during park is left stored, and the next wait returns at once)?"
             );
             assert_eq!(
                 polls,
                 ROUNDS + 1,
-                "block_on should poll once at the start and once per wake ({ROUNDS} wakes)"
+                "block_on should poll once at the start and once per wake ({ROUNDS} wakes, each asked for only after the previous poll, so none can coalesce)"
             );
         },
     );
@@ -668,7 +793,7 @@ impl Future for WokenDuringPoll {
 }
 
 #[test]
-fn block_on_keeps_a_wake_that_arrives_during_the_poll() {
+fn stage4_block_on_keeps_a_wake_that_arrives_during_the_poll() {
     watchdog(
         "block_on slept forever: the future was woken (from another thread) while it was being \
          polled, before block_on went to sleep, and that wake was lost. Is the notified flag \
@@ -681,7 +806,7 @@ fn block_on_keeps_a_wake_that_arrives_during_the_poll() {
 }
 
 #[test]
-fn block_on_runs_the_hand_written_state_machine_to_the_end() {
+fn stage4_block_on_runs_the_hand_written_state_machine_to_the_end() {
     watchdog(
         "a future returned Pending without arranging a wake, so block_on sleeps forever: \
          does LoadProfile return Pending only when an inner future did (which then arranged \
@@ -708,6 +833,144 @@ fn block_on_runs_the_hand_written_state_machine_to_the_end() {
             ));
             assert_eq!(profile, Profile { name: "alice".into(), orders: alices_orders() });
             assert_eq!(trace.lines(), ["user arrived", "orders for 7 arrived"]);
+        },
+    );
+}
+
+/// Pending until the test's helper thread wakes it. Its first poll hands the waker to the
+/// helper; every later poll that comes before that wake is reported to the helper (and counted)
+/// as a poll nobody asked for.
+struct WokenLate {
+    woken: Arc<AtomicUsize>,
+    to_helper: Option<Sender<Waker>>,
+    unasked: Sender<()>,
+    unasked_polls: usize,
+}
+
+impl Future for WokenLate {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = self.get_mut();
+        if this.woken.load(Ordering::SeqCst) > 0 {
+            return Poll::Ready(this.unasked_polls);
+        }
+        match this.to_helper.take() {
+            Some(to_helper) => to_helper.send(cx.waker().clone()).unwrap(),
+            None => {
+                this.unasked_polls += 1;
+                let _ = this.unasked.send(());
+            }
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn stage4_block_on_sleeps_until_woken_however_long_the_wake_takes() {
+    watchdog(
+        "block_on never returned although the future was woken: does the waker unpark the \
+         thread block_on runs on?",
+        || {
+            let woken = Arc::new(AtomicUsize::new(0));
+            let (to_helper, waker_rx) = mpsc::channel::<Waker>();
+            let (unasked, unasked_rx) = mpsc::channel::<()>();
+            let helper_woken = woken.clone();
+            let helper = thread::spawn(move || {
+                let waker = waker_rx.recv().expect("the first poll hands over its waker");
+                // The wake comes late: only after block_on has had time to poll again on its own,
+                // or at once if it does. A correct block_on never polls without a wake, so it
+                // passes whatever this number is and however slow the machine; the number only
+                // bounds how long a block_on that sleeps a little and polls again gets to show
+                // itself (any sleep of up to a few dozen milliseconds is caught).
+                let _ = unasked_rx.recv_timeout(std::time::Duration::from_millis(250));
+                helper_woken.store(1, Ordering::SeqCst);
+                waker.wake();
+            });
+            let future = WokenLate {
+                woken,
+                to_helper: Some(to_helper),
+                unasked,
+                unasked_polls: 0,
+            };
+            let unasked_polls = block_on(future);
+            helper.join().unwrap();
+            assert_eq!(
+                unasked_polls, 0,
+                "block_on polled the future {unasked_polls} more time(s) before its waker was \
+                 called: it sleeps a little (or spins) and polls again instead of waiting for a \
+                 wake. A wake may take any time to come (a network reply, a timer); between polls \
+                 block_on must park in ThreadWaker::wait until the waker is called, with no \
+                 timeout"
+            );
+        },
+    );
+}
+
+/// A future that must not move once polled: it remembers the address of its first poll and
+/// checks it on every later one. `PhantomPinned` makes it `!Unpin`, like the future of an
+/// `async` block that holds a borrow of its own local across an `.await`.
+struct StaysPut {
+    first_address: Option<usize>,
+    to_helper: Option<Sender<Waker>>,
+    woken: Arc<AtomicUsize>,
+    _pinned: std::marker::PhantomPinned,
+}
+
+impl Future for StaysPut {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let address = &*self as *const Self as usize;
+        // SAFETY: nothing is moved out of `this`; we only update fields in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        let first = *this.first_address.get_or_insert(address);
+        assert_eq!(first, address, "a pinned future was moved between two polls");
+        if this.woken.load(Ordering::SeqCst) > 0 {
+            return Poll::Ready(address);
+        }
+        if let Some(to_helper) = this.to_helper.take() {
+            to_helper.send(cx.waker().clone()).unwrap();
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn stage4_block_on_drives_futures_that_are_not_unpin() {
+    watchdog(
+        "block_on never returned although the future was woken from another thread: does the \
+         waker unpark the thread block_on runs on, and does wait see the wake?",
+        || {
+            // A future that is !Unpin by declaration, woken from another thread.
+            let woken = Arc::new(AtomicUsize::new(0));
+            let (to_helper, wakers) = mpsc::channel::<Waker>();
+            let helper_woken = woken.clone();
+            let helper = thread::spawn(move || {
+                for waker in wakers {
+                    helper_woken.store(1, Ordering::SeqCst);
+                    waker.wake();
+                }
+            });
+            block_on(StaysPut {
+                first_address: None,
+                to_helper: Some(to_helper),
+                woken: woken.clone(),
+                _pinned: std::marker::PhantomPinned,
+            });
+            helper.join().unwrap();
+
+            // And the everyday case: an async block that borrows its own local across `.await`.
+            let summary = block_on(async {
+                let orders = alices_orders();
+                let first = &orders[0]; // a borrow of a local of this future...
+                yield_now().await; // ...held across an .await: the future refers to itself
+                format!("{first} of {}", orders.len())
+            });
+            assert_eq!(
+                summary, "book of 2",
+                "block_on must poll the async block to its end and return its output"
+            );
         },
     );
 }

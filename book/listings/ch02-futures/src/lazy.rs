@@ -7,7 +7,8 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 // ANCHOR: fetch_data
-/// The notes' `fetch_data`, minus the network: it writes to `log` when its body runs.
+/// Python's `async def fetch_data(url)`, minus the network: it writes to `log` when its body
+/// runs.
 pub async fn fetch_data(url: &str, log: &RefCell<Vec<String>>) -> u16 {
     log.borrow_mut().push(format!("  [body] fetch_data({url}) is running"));
     200

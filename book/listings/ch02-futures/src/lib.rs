@@ -7,6 +7,7 @@ pub mod desugar;
 pub mod executor;
 pub mod lazy;
 pub mod park;
+pub mod pin;
 pub mod raw_waker;
 pub mod shape;
 pub mod slot;

@@ -1,5 +1,5 @@
 //! A result placeholder: a future whose value is set from outside, by a callback or by another
-//! thread. The notes' `asyncio.Future` with `set_result`, reduced to its core.
+//! thread: asyncio's `Future` with `set_result`, reduced to its core.
 //!
 //! Dropping the `Setter` without setting leaves the `Slot` pending forever; chapter 4's oneshot
 //! channel handles that case.
@@ -42,9 +42,14 @@ impl<T> Future for Slot<T> {
             return Poll::Ready(value);
         }
         // Not set yet. Before saying Pending, leave our waker where the setter will find it:
-        // that is how the promise "someone will wake you" is kept. Keep only the newest waker:
-        // the future may have moved to another task since the last poll.
-        shared.waker = Some(cx.waker().clone());
+        // that is how the promise "someone will wake you" is kept. Keep the waker of *this*
+        // poll: the future may have moved to another task since the last one, and a wake of
+        // the old waker would reach nobody who polls us. `will_wake` says cheaply whether the
+        // stored one would wake the same task, so the clone is skipped in the common case.
+        match &mut shared.waker {
+            Some(stored) if stored.will_wake(cx.waker()) => {}
+            stored => *stored = Some(cx.waker().clone()),
+        }
         Poll::Pending
     }
 }
@@ -80,6 +85,21 @@ mod tests {
         std::thread::spawn(move || setter.set_result(200)).join().unwrap();
         assert_eq!(wakes.wakes(), 1, "set_result wakes the stored waker");
         assert_eq!(poll_once(&mut future, &waker), Poll::Ready(200));
+    }
+
+    #[test]
+    fn polled_again_with_a_new_waker_wakes_the_new_one() {
+        let (mut future, setter) = slot();
+        let (old, old_wakes) = CountingWaker::new();
+        let (new, new_wakes) = CountingWaker::new();
+        assert_eq!(poll_once(&mut future, &old), Poll::Pending);
+        assert_eq!(poll_once(&mut future, &new), Poll::Pending);
+        setter.set_result(1);
+        assert_eq!(
+            (old_wakes.wakes(), new_wakes.wakes()),
+            (0, 1),
+            "set_result must wake the waker of the latest poll, not the first one"
+        );
     }
 
     #[test]

@@ -1,0 +1,23 @@
+// Polling an `async` block through `Pin::new`. `Pin::new` is the safe way to pin only for types
+// that are `Unpin`, which may move even while pinned. The future of an `async` block is not:
+// this one keeps `first`, a reference into its own local `names`, across the `.await`, so
+// moving it would leave `first` pointing at the old place. Pin it with `std::pin::pin!` (on the
+// stack) or `Box::pin` (on the heap) instead.
+// Expected error: E0277, the `async` block cannot be unpinned.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Waker};
+
+use hand_futures::yield_now;
+
+fn main() {
+    let mut greeting = async {
+        let names = vec![String::from("alice"), String::from("bob")];
+        let first = &names[0];
+        yield_now().await;
+        format!("hello, {first}")
+    };
+    let mut cx = Context::from_waker(Waker::noop());
+    let _ = Pin::new(&mut greeting).poll(&mut cx);
+}
