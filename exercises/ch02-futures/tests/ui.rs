@@ -1,14 +1,5 @@
-//! Compile-fail checks for chapter 2. The cases live in tests/ui/ch02-futures/ at the root of the
-//! repository, so the stub and the solution are checked against the same `.stderr` files.
-//!
-//! The `.stderr` files were blessed on rustc 1.95; other compilers word errors differently, so
-//! there the test is skipped with that reason rather than failed.
-
-#[rustversion::attr(
-    not(stable(1.95)),
-    ignore = "compile-fail output was blessed on rustc 1.95 (re-bless with TRYBUILD=overwrite)"
-)]
+//! Compile-fail checks for chapter 2 (cases in tests/ui/ch02-futures/ at the repository root).
 #[test]
 fn compile_fail() {
-    trybuild::TestCases::new().compile_fail("../../tests/ui/ch02-futures/*.rs");
+    course_support::ui::check_compile_fail("ch02-futures");
 }

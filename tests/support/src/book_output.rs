@@ -5,16 +5,13 @@
 //! `book/src/generated/` must equal `$ <command>` followed by the program's output. With
 //! `UPDATE_BOOK_OUTPUT=1` (what `cargo xtask outputs` sets) the file is rewritten instead.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-/// The workspace root, found from this crate's own location (`tests/support`).
+/// The workspace root of the checkout being tested, found at run time; see
+/// [`crate::workspace_root`].
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("tests/support sits two levels below the workspace root")
-        .to_path_buf()
+    crate::workspace_root()
 }
 
 /// Runs `binary` with `args`, and checks (or, when updating, writes) `book/src/generated/<file>`.
@@ -35,11 +32,19 @@ pub fn check(binary: &str, args: &[&str], command: &str, file: &str) {
     let path = workspace_root().join("book/src/generated").join(file);
 
     if std::env::var_os("UPDATE_BOOK_OUTPUT").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &expected).unwrap();
+        let dir = path.parent().unwrap();
+        std::fs::create_dir_all(dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::write(&path, &expected)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         return;
     }
-    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}\nRun `cargo xtask outputs` to generate it.",
+            path.display()
+        )
+    });
     assert!(
         on_disk == expected,
         "book/src/generated/{file} is not what `{command}` prints now.\n\

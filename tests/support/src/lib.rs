@@ -1,18 +1,26 @@
 //! Test support shared by every exercise in the course.
 //!
-//! Every behaviour test of learner code goes through [`watchdog`], so a learner whose executor
-//! hangs sees a failed test that names the likely cause instead of a frozen `cargo test`.
+//! Every behaviour test of learner code goes through [`watchdog`] (one likely cause) or
+//! [`watchdog_causes`] (several, most likely first), so a learner whose executor hangs sees a
+//! failed test that names the likely causes instead of a frozen `cargo test`.
 //! The other pieces are the instruments the tests observe learner code with:
 //!
 //! - [`CountingWaker`]: a waker that counts how often it was woken (busy-polling detector).
 //! - [`DropCounter`] / [`DropProbe`]: prove that a future, task or coroutine was dropped.
 //! - [`Trace`]: an ordered, thread-safe event log, to assert interleavings.
 //! - [`book_output`]: keeps program output shown in the book equal to what the program prints.
+//! - [`ui`]: the compile-fail checks; an exercise's `tests/ui.rs` calls
+//!   [`ui::check_compile_fail`] with its chapter.
+//! - [`workspace_root`]: the root of the checkout being tested, found at run time.
 //!
 //! Nothing here sleeps. Time in the course's tests is virtual; the watchdog's limit is the only
 //! wall-clock number, and it only decides when to give up on a hung test.
 
 pub mod book_output;
+mod root;
+pub mod ui;
+
+pub use root::{find_workspace_root, workspace_root};
 
 use std::any::Any;
 use std::panic;
@@ -40,6 +48,8 @@ fn limit_from_env(default: Duration) -> Duration {
 ///
 /// `suspect` is the most likely reason for a hang, written for the learner, e.g.
 /// `"block_on never returns: is the thread parked and never unparked by the waker?"`.
+/// A suspect of several lines is several causes, most likely first, and is printed numbered
+/// (see [`watchdog_causes`]).
 /// A panic inside `body` (including a `todo!()`) fails the test with that panic's own message.
 /// A body that hangs is abandoned: its thread keeps running until the test process exits.
 pub fn watchdog<T, F>(suspect: &str, body: F) -> T
@@ -50,8 +60,46 @@ where
     watchdog_for(DEFAULT_LIMIT, suspect, body)
 }
 
+/// [`watchdog`] with several likely causes of a hang, most likely first. A hung test prints them
+/// numbered:
+///
+/// ```text
+/// watchdog: `stage2_block_on_sleeps_until_woken` did not finish within 5s.
+/// likely causes, most likely first:
+///   1. the waker never unparks the thread that block_on parked
+///   2. block_on parks before polling, and nothing wakes it for the first poll
+/// ```
+///
+/// ```
+/// let value = course_support::watchdog_causes(
+///     &[
+///         "the waker never unparks the thread that block_on parked",
+///         "block_on parks before polling, and nothing wakes it for the first poll",
+///     ],
+///     || 42,
+/// );
+/// assert_eq!(value, 42);
+/// ```
+pub fn watchdog_causes<T, F>(causes: &[&str], body: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    watchdog_causes_for(DEFAULT_LIMIT, causes, body)
+}
+
 /// [`watchdog`] with an explicit limit.
 pub fn watchdog_for<T, F>(limit: Duration, suspect: &str, body: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let causes: Vec<&str> = suspect.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    watchdog_causes_for(limit, &causes, body)
+}
+
+/// [`watchdog_causes`] with an explicit limit.
+pub fn watchdog_causes_for<T, F>(limit: Duration, causes: &[&str], body: F) -> T
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
@@ -82,9 +130,25 @@ where
         },
         Err(RecvTimeoutError::Timeout) => panic!(
             "\n\nwatchdog: `{test_name}` did not finish within {limit:?}.\n\
-             likely cause: {suspect}\n\
-             (raise the limit with COURSE_WATCHDOG_SECS=<seconds> if you are debugging)\n"
+             {}\
+             (raise the limit with COURSE_WATCHDOG_SECS=<seconds> if you are debugging)\n",
+            format_causes(causes)
         ),
+    }
+}
+
+/// `likely cause: X` for one cause; a numbered list, most likely first, for several.
+fn format_causes(causes: &[&str]) -> String {
+    match causes {
+        [] => String::new(),
+        [one] => format!("likely cause: {one}\n"),
+        many => {
+            let mut text = String::from("likely causes, most likely first:\n");
+            for (i, cause) in many.iter().enumerate() {
+                text.push_str(&format!("  {}. {cause}\n", i + 1));
+            }
+            text
+        }
     }
 }
 
@@ -233,6 +297,40 @@ mod tests {
         });
         let message = panic_message(&*caught.expect_err("a hung body must fail the test"));
         assert!(message.contains("the waker was never called"), "{message}");
+    }
+
+    #[test]
+    fn watchdog_numbers_several_causes_most_likely_first() {
+        let (_tx, rx) = mpsc::channel::<()>();
+        let caught = panic::catch_unwind(|| {
+            watchdog_causes_for(
+                Duration::from_millis(50),
+                &["the waker is never called", "block_on spins without parking"],
+                move || {
+                    let _ = rx.recv();
+                },
+            )
+        });
+        let message = panic_message(&*caught.expect_err("a hung body must fail the test"));
+        assert!(
+            message.contains(
+                "likely causes, most likely first:\n  1. the waker is never called\n  2. block_on spins without parking\n"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_multi_line_suspect_is_several_causes() {
+        assert_eq!(format_causes(&["only one"]), "likely cause: only one\n");
+        let (_tx, rx) = mpsc::channel::<()>();
+        let caught = panic::catch_unwind(|| {
+            watchdog_for(Duration::from_millis(50), "first guess\n  second guess\n", move || {
+                let _ = rx.recv();
+            })
+        });
+        let message = panic_message(&*caught.expect_err("a hung body must fail the test"));
+        assert!(message.contains("  1. first guess\n  2. second guess\n"), "{message}");
     }
 
     #[test]
