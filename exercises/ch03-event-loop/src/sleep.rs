@@ -1,62 +1,27 @@
-//! `sleep`: a future that is a timer on the running loop.
+//! `sleep`'s `poll`: a future that is a timer on the running loop. The `Sleep` and `Alarm`
+//! types, `sleep()` and the `Drop` that cancels the timer are given in `given.rs`.
 
-use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+#[allow(unused_imports)] // for the poll you write
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 #[allow(unused_imports)] // for the poll you write
 use crate::Handle;
-use std::time::Duration;
-
-use crate::TimerHandle;
-
-// ANCHOR: sleep
-/// A future that completes once `duration` has passed on the loop that polls it
-/// (asyncio's `await asyncio.sleep(d)`). Nothing happens until it is first polled; the
-/// countdown starts then. Dropping it cancels its timer.
-///
-/// Panics if polled outside a running [`EventLoop`](crate::EventLoop): there is no timer heap
-/// to join (asyncio raises `RuntimeError: no running event loop`).
-pub fn sleep(duration: Duration) -> Sleep {
-    Sleep { duration, armed: None }
-}
-
-/// The future returned by [`sleep`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Sleep {
-    duration: Duration,
-    /// Set by the first poll: the timer, and what it shares with its callback.
-    armed: Option<(TimerHandle, Rc<Alarm>)>,
-}
-
-/// Shared by a `Sleep` and its timer callback.
-#[derive(Default)]
-#[allow(dead_code)]
-struct Alarm {
-    rang: Cell<bool>,
-    /// The waker of the latest poll: a future may be polled with a different waker each time.
-    waker: RefCell<Option<Waker>>,
-}
-// ANCHOR_END: sleep
+#[allow(unused_imports)]
+use crate::given::Alarm;
+use crate::Sleep;
 
 impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let _ = (cx, self.duration);
-        // TODO(ch03): first poll: arm a timer on the running loop (`Handle::current()`) whose
-        // callback marks the alarm rung and wakes the latest waker. Later polls: rung yet?
+        // TODO(ch03) stage 3: first poll: arm ONE timer on the running loop
+        // (`Handle::current()`) whose callback marks the alarm rung and wakes the latest waker
+        // (take the waker out, end the borrow, then wake). Later polls: rung yet? If not, keep
+        // this poll's waker.
         todo!("Sleep::poll: arm a timer on the first poll, then wait for it to ring")
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        // A sleep dropped before it rang takes its timer with it.
-        if let Some((timer, _)) = &self.armed {
-            timer.cancel();
-        }
     }
 }

@@ -1,10 +1,17 @@
 //! Chapter 3 behaviour tests. The same file tests your stub (`cargo test -p event-loop`) and the
 //! reference solution (`cargo test -p event-loop-solution`).
 //!
+//! The tests come in four stages, one per part of the exercise; `cargo test -p event-loop
+//! stage1` runs the first. A stage's tests use only what that stage and the earlier ones
+//! build, so each stage can be passed on its own.
+//!
 //! Each test is written against a plausible wrong loop and says which one when it fails. Every
 //! test runs under a watchdog, so a loop that never returns fails instead of hanging. Time is
-//! the virtual clock's: an hour of timers takes no real time, and the clock's counters show
-//! whether the loop waited for a deadline once or spun towards it.
+//! virtual: an hour of timers takes no real time, and the test clock records every time the
+//! loop went idle (and until when), which shows whether it waited once, spun, or idled when it
+//! should not have. The test clock never parks on an idle without a deadline (a clock may
+//! return early), so a loop that idles when it should not shows up in that record instead of
+//! hanging the test.
 //!
 //! Callbacks here never assert: the loop catches a callback's panic (that is one of the
 //! behaviours under test), so callbacks record what they saw and the test asserts afterwards.
@@ -15,22 +22,86 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use course_support::{DropCounter, Trace, panic_message, watchdog};
-use event_loop::{Clock, EventLoop, Handle, LoopError, VirtualClock, run_with_clock, sleep};
+use course_support::{CountingWaker, DropCounter, Trace, panic_message, watchdog};
+use event_loop::{Clock, EventLoop, Handle, LoopError, Sleep, VirtualClock, run_with_clock, sleep};
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-/// A loop on a fresh virtual clock, and a clone of the clock to read its counters.
-fn virtual_loop() -> (EventLoop, VirtualClock) {
-    let clock = VirtualClock::new();
+// ---------------------------------------------------------------- instruments
+
+/// A virtual clock that records each idle: `Some(deadline)` jumps there, like [`VirtualClock`];
+/// `None` (no timer at all) returns at once instead of parking the thread. Both are allowed by
+/// the clock's contract (`idle_until` may return early).
+#[derive(Clone, Default)]
+struct TestClock {
+    time: VirtualClock,
+    idles: Arc<Mutex<Vec<Option<Duration>>>>,
+}
+
+impl TestClock {
+    fn advance(&self, by: Duration) {
+        self.time.advance(by);
+    }
+    fn reads(&self) -> u64 {
+        self.time.reads()
+    }
+    /// Every idle so far, with the deadline the loop gave (`None`: "until something happens").
+    fn idles(&self) -> Vec<Option<Duration>> {
+        self.idles.lock().unwrap().clone()
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Duration {
+        self.time.now()
+    }
+    fn idle_until(&self, deadline: Option<Duration>) {
+        self.idles.lock().unwrap().push(deadline);
+        if deadline.is_some() {
+            self.time.idle_until(deadline);
+        }
+    }
+}
+
+/// A loop on a fresh test clock, and a clone of the clock to read its records.
+fn virtual_loop() -> (EventLoop, TestClock) {
+    let clock = TestClock::default();
     (EventLoop::with_clock(clock.clone()), clock)
+}
+
+/// Adds the course's hint to a `RefCell` panic escaping from the loop.
+fn explain_borrow_panic(what: &str, payload: Box<dyn std::any::Any + Send>) -> ! {
+    let message = panic_message(&*payload);
+    if message.contains("borrow") {
+        panic!(
+            "{what} panicked with \"{message}\": the loop's state was borrowed twice at once. \
+             Most likely a callback ran while the loop still held its RefCell borrow (a \
+             callback calls back into the loop: call_soon, stop, time...). Take the callback \
+             out in a statement of its own (`let next = ...borrow_mut().ready.pop_front();`), \
+             so the borrow ends there, then run it. The same goes for dropping callbacks \
+             (close) and waking wakers: release the borrow first."
+        );
+    }
+    panic::resume_unwind(payload)
+}
+
+/// `run_forever`, with the course's hint added to a `RefCell` panic.
+fn run_forever(event_loop: &EventLoop) -> Result<(), LoopError> {
+    panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_forever()))
+        .unwrap_or_else(|p| explain_borrow_panic("run_forever", p))
+}
+
+/// `run_until_complete`, with the course's hint added to a `RefCell` panic.
+fn run_until_complete<F: Future>(event_loop: &EventLoop, future: F) -> Result<F::Output, LoopError> {
+    panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_until_complete(future)))
+        .unwrap_or_else(|p| explain_borrow_panic("run_until_complete", p))
 }
 
 /// A callback that pushes `line` to `trace`.
@@ -62,24 +133,24 @@ fn assert_no_panics(event_loop: &EventLoop) {
     );
 }
 
-const STOP_SUSPECT: &str = "run_forever never returned: does stop() set a flag that the loop \
-     checks after each iteration? Or does the loop idle forever with nothing to do?";
-const TIMER_SUSPECT: &str = "a timer never fired: when nothing is ready, does the loop call \
-     clock.idle_until(Some(next deadline)) and then move due timers to the ready queue? \
-     (the virtual clock only moves when the loop idles on it)";
+// ---------------------------------------------------------------- stage 1: queue, stop, run
 
-// ---------------------------------------------------------------- call_soon and timers
+const STAGE1_SUSPECT: &str = "run_forever never returned. Likely causes, most likely first: \
+     (1) an iteration runs callbacks until the ready queue is empty, instead of only the ones \
+     that were queued when it began (count them first), so a callback that queues another keeps \
+     it busy; (2) run_forever does not check the `stopping` flag after each iteration; \
+     (3) stop() does not set `stopping`; (4) the loop idles even though callbacks are ready";
 
 #[test]
-fn call_soon_runs_callbacks_in_the_order_they_were_scheduled() {
-    watchdog(STOP_SUSPECT, || {
+fn stage1_call_soon_runs_callbacks_in_fifo_order() {
+    watchdog(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let trace = Trace::new();
         for name in ["first", "second", "third", "fourth"] {
             event_loop.call_soon(log(&trace, name)).unwrap();
         }
         event_loop.call_soon(stopper(&event_loop.handle())).unwrap();
-        event_loop.run_forever().unwrap();
+        run_forever(&event_loop).unwrap();
         assert_no_panics(&event_loop);
 
         let lines = trace.lines();
@@ -88,12 +159,289 @@ fn call_soon_runs_callbacks_in_the_order_they_were_scheduled() {
             ["fourth", "third", "second", "first"],
             "call_soon ran last-in first-out: the ready queue is a FIFO (push_back, pop_front)"
         );
-        assert_eq!(lines, ["first", "second", "third", "fourth"], "call_soon is first-in first-out");
+        assert_eq!(
+            lines,
+            ["first", "second", "third", "fourth"],
+            "call_soon is first-in first-out: each callback runs once, in scheduling order"
+        );
     });
 }
 
 #[test]
-fn timers_fire_in_deadline_order_at_their_deadline() {
+fn stage1_a_callback_can_call_back_into_the_loop() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, clock) = virtual_loop();
+        let handle = event_loop.handle();
+        let trace = Trace::new();
+        clock.advance(secs(3));
+        let (h, t) = (handle.clone(), trace.clone());
+        event_loop
+            .call_soon(move || {
+                t.push(format!("time={}", h.time().unwrap().as_secs()));
+                t.push(format!("running={}", h.is_running()));
+                h.call_soon(stopper(&h)).unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            trace.lines(),
+            ["time=3", "running=true"],
+            "a callback asked the loop for its time and whether it runs, then queued a stop"
+        );
+    });
+}
+
+#[test]
+fn stage1_a_stopping_loop_never_idles() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, clock) = virtual_loop();
+        let trace = Trace::new();
+        event_loop.call_soon(log(&trace, "ran")).unwrap();
+        event_loop.call_soon(stopper(&event_loop.handle())).unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(trace.lines(), ["ran"], "the queued callback should have run once");
+        assert_eq!(
+            clock.idles(),
+            [],
+            "the loop went idle (the deadlines it gave are listed) although stop() had been \
+             called in that iteration: idle only if the ready queue is empty AND `stopping` is \
+             not set. A stopping loop that idles waits for its next timer, or forever"
+        );
+    });
+}
+
+#[test]
+fn stage1_stop_before_a_run_keeps_the_queue_and_runs_one_iteration() {
+    watchdog(
+        "run_forever ignored a stop() made before it started: does it check `stopping` after \
+         every iteration, including the first? (asyncio: stop before run means run one \
+         iteration, then return)",
+        || {
+            let (event_loop, _) = virtual_loop();
+            let handle = event_loop.handle();
+            let trace = Trace::new();
+            let (h, t) = (handle.clone(), trace.clone());
+            event_loop
+                .call_soon(move || {
+                    t.push("A");
+                    h.call_soon(log(&t, "C (scheduled by A)")).unwrap();
+                })
+                .unwrap();
+            event_loop.call_soon(log(&trace, "B")).unwrap();
+            event_loop.stop();
+            run_forever(&event_loop).unwrap();
+            assert_no_panics(&event_loop);
+            let lines = trace.lines();
+            assert!(
+                !lines.is_empty(),
+                "stop() before run_forever, and then A and B, which were queued, never ran: \
+                 stop() must only raise a flag, not empty the ready queue"
+            );
+            assert_eq!(
+                lines,
+                ["A", "B"],
+                "stop() before run_forever: exactly one iteration runs (the callbacks queued \
+                 when it began, A and B), then run_forever returns; C waits for the next run"
+            );
+        },
+    );
+}
+
+#[test]
+fn stage1_stop_finishes_the_current_iteration_and_keeps_the_rest_for_the_next_run() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let trace = Trace::new();
+        let (h, t) = (handle.clone(), trace.clone());
+        event_loop
+            .call_soon(move || {
+                t.push("A stops the loop");
+                h.stop().unwrap();
+                h.call_soon(log(&t, "D (scheduled by A)")).unwrap();
+            })
+            .unwrap();
+        event_loop.call_soon(log(&trace, "B")).unwrap();
+        event_loop.call_soon(log(&trace, "C")).unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+
+        let lines = trace.lines();
+        assert!(
+            lines.contains(&"B".to_owned()) && lines.contains(&"C".to_owned()),
+            "B and C, queued before A called stop(), did not run: {lines:?}. Either stop() \
+             emptied the ready queue (it must only raise a flag), or run_forever returned in \
+             the middle of the iteration (check `stopping` after the iteration, not after each \
+             callback)"
+        );
+        assert_eq!(
+            lines,
+            ["A stops the loop", "B", "C"],
+            "D was scheduled during the iteration that stopped: it belongs to the next iteration"
+        );
+        assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned");
+
+        event_loop.call_soon(stopper(&handle)).unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            trace.lines(),
+            ["A stops the loop", "B", "C", "D (scheduled by A)"],
+            "stop() lost a callback that was already scheduled: it must run on the next run"
+        );
+    });
+}
+
+#[test]
+fn stage1_each_run_forgets_the_previous_stop() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let trace = Trace::new();
+        event_loop.call_soon(stopper(&handle)).unwrap();
+        run_forever(&event_loop).unwrap();
+
+        // The second run must go on until its own stop, two iterations later.
+        let (h, t) = (handle.clone(), trace.clone());
+        event_loop
+            .call_soon(move || {
+                t.push("first iteration");
+                let (h2, t2) = (h.clone(), t.clone());
+                h.call_soon(move || {
+                    t2.push("second iteration");
+                    h2.stop().unwrap();
+                })
+                .unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            trace.lines(),
+            ["first iteration", "second iteration"],
+            "the second run_forever returned after one iteration, as if stop() had been called \
+             again: the first run's stop was never forgotten. Reset `stopping` when a run ends \
+             (in the run guard's Drop, so that every way out resets it)"
+        );
+    });
+}
+
+#[test]
+fn stage1_the_loop_is_running_and_current_only_during_a_run() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        assert!(!event_loop.is_running(), "a new loop says it is running");
+        assert!(Handle::current().is_none(), "Handle::current() outside any run must be None");
+        let (h, s) = (handle.clone(), seen.clone());
+        event_loop
+            .call_soon(move || {
+                s.borrow_mut().push(format!("is_running={}", h.is_running()));
+                let current = Handle::current().is_some_and(|c| c.is_running());
+                s.borrow_mut().push(format!("current={current}"));
+                h.stop().unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            *seen.borrow(),
+            ["is_running=true", "current=true"],
+            "inside a callback the loop says it is running, and Handle::current() finds it \
+             (start_run sets `running` and CURRENT)"
+        );
+        assert!(
+            !event_loop.is_running(),
+            "is_running() is still true after run_forever returned: the run guard's Drop \
+             resets `running`"
+        );
+        assert!(
+            Handle::current().is_none(),
+            "Handle::current() still finds a loop after run_forever returned: the run guard's \
+             Drop clears CURRENT"
+        );
+    });
+}
+
+#[test]
+fn stage1_an_iteration_runs_only_what_was_ready_when_it_began() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let runs = Rc::new(Cell::new(0u32));
+
+        // Re-queues itself, at most 1000 times, so that a wrong loop still returns.
+        fn again(handle: Handle, runs: Rc<Cell<u32>>) {
+            runs.set(runs.get() + 1);
+            if runs.get() < 1000 {
+                let h = handle.clone();
+                let _ = handle.call_soon(move || again(h, runs));
+            }
+        }
+        let (h, r) = (handle.clone(), runs.clone());
+        event_loop.call_soon(move || again(h, r)).unwrap();
+        event_loop.call_soon(stopper(&handle)).unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        let runs = runs.get();
+        assert_eq!(
+            runs, 1,
+            "a callback that re-queues itself ran {runs} times in the iteration that stopped: an \
+             iteration runs only the callbacks that were queued when it began (count them \
+             first: `let batch = ready.len()`), so a self-rescheduling callback runs once per \
+             iteration and cannot keep the loop busy"
+        );
+    });
+}
+
+#[test]
+fn stage1_a_panicking_callback_is_reported_and_the_loop_keeps_going() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, clock) = virtual_loop();
+        let handle = event_loop.handle();
+        let trace = Trace::new();
+        clock.advance(secs(7));
+        event_loop.call_soon(log(&trace, "before")).unwrap();
+        event_loop.call_soon(|| panic!("boom")).unwrap();
+        event_loop.call_soon(log(&trace, "after")).unwrap();
+        event_loop.call_soon(stopper(&handle)).unwrap();
+
+        let run = panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_forever()));
+        let run = run.unwrap_or_else(|p| {
+            panic!(
+                "a panicking callback took the loop down ({}): run each callback under \
+                 catch_unwind and record the panic",
+                panic_message(&*p)
+            )
+        });
+        assert_eq!(run, Ok(()), "a callback's panic is reported by take_panics, not by run_forever");
+        assert_eq!(trace.lines(), ["before", "after"], "the other callbacks must still run");
+        assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned");
+
+        let panics = event_loop.take_panics();
+        assert_eq!(panics.len(), 1, "exactly one callback panicked, but take_panics gave {panics:?}");
+        assert!(panics[0].message.contains("boom"), "the record must keep the message: {panics:?}");
+        assert_eq!(panics[0].at, secs(7), "the record must keep the loop time of the panic (7 s)");
+        assert!(
+            event_loop.take_panics().is_empty(),
+            "take_panics handed out the same record twice: it must forget what it hands out"
+        );
+    });
+}
+
+// ---------------------------------------------------------------- stage 2: timers and the clock
+
+const TIMER_SUSPECT: &str = "the loop never returned, waiting for a timer. Likely causes, most \
+     likely first: (1) due timers are not moved to the ready queue in every iteration (a due \
+     timer has deadline <= now); (2) when nothing is ready, the loop does not call \
+     clock.idle_until(Some(next deadline)) (the virtual clock only moves when the loop idles on \
+     it); (3) Timer::cmp is reversed, so the heap's top is the latest timer, not the earliest";
+
+#[test]
+fn stage2_timers_fire_in_deadline_order_at_their_deadline() {
     watchdog(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
@@ -103,7 +451,7 @@ fn timers_fire_in_deadline_order_at_their_deadline() {
             event_loop.call_later(secs(at), log_time(&trace, &handle, name)).unwrap();
         }
         event_loop.call_later(secs(6), stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
+        run_forever(&event_loop).unwrap();
         assert_no_panics(&event_loop);
 
         let names: Vec<String> =
@@ -129,7 +477,7 @@ fn timers_fire_in_deadline_order_at_their_deadline() {
 }
 
 #[test]
-fn timers_with_equal_deadlines_fire_in_scheduling_order() {
+fn stage2_timers_with_equal_deadlines_fire_in_scheduling_order() {
     watchdog(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
@@ -140,7 +488,7 @@ fn timers_with_equal_deadlines_fire_in_scheduling_order() {
         }
         // Same deadline, scheduled last: stops the loop after the ten.
         event_loop.call_later(secs(1), stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
+        run_forever(&event_loop).unwrap();
         assert_no_panics(&event_loop);
 
         let lines = trace.lines();
@@ -159,24 +507,27 @@ fn timers_with_equal_deadlines_fire_in_scheduling_order() {
 }
 
 #[test]
-fn a_timer_an_hour_away_costs_one_idle_not_a_spin() {
+fn stage2_a_timer_an_hour_away_costs_one_idle_not_a_spin() {
     watchdog(
-        "waiting an hour for one timer never ended: is the loop re-reading the clock until the \
-         deadline, instead of calling clock.idle_until(Some(deadline)) once?",
+        "waiting an hour for one timer never ended. Likely causes, most likely first: (1) the \
+         loop re-reads the clock until the deadline instead of calling \
+         clock.idle_until(Some(deadline)) once; (2) due timers are never moved to the ready \
+         queue; (3) a due timer is compared with == instead of <=",
         || {
             let (event_loop, clock) = virtual_loop();
             let handle = event_loop.handle();
             event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
             let reads_before = clock.reads();
-            event_loop.run_forever().unwrap();
+            run_forever(&event_loop).unwrap();
             assert_no_panics(&event_loop);
 
             assert_eq!(event_loop.time(), secs(3600), "the loop should stop at the timer, at 3600 s");
             let idles = clock.idles();
-            assert!(
-                idles <= 2,
-                "the loop went idle {idles} times to wait for one timer: idle once, until the \
-                 next deadline, not in small steps"
+            assert_eq!(
+                idles,
+                [Some(secs(3600))],
+                "to wait for one timer an hour away, the loop should idle once, until its \
+                 deadline; it idled with these deadlines (None: no deadline)"
             );
             let reads = clock.reads() - reads_before;
             assert!(
@@ -189,9 +540,10 @@ fn a_timer_an_hour_away_costs_one_idle_not_a_spin() {
 }
 
 #[test]
-fn an_hour_of_one_second_ticks_runs_in_virtual_time() {
+fn stage2_an_hour_of_one_second_ticks_runs_in_virtual_time() {
     watchdog(
-        "an hour of one-second ticks did not finish: does each idle jump to the next deadline?",
+        "an hour of one-second ticks did not finish: does each idle jump to the next deadline, \
+         and are due timers moved to the ready queue in every iteration?",
         || {
             let (event_loop, clock) = virtual_loop();
             let ticks = Rc::new(Cell::new(0u32));
@@ -207,22 +559,19 @@ fn an_hour_of_one_second_ticks_runs_in_virtual_time() {
             }
             let (handle, t) = (event_loop.handle(), ticks.clone());
             event_loop.call_later(secs(1), move || tick(handle, t)).unwrap();
-            event_loop.run_forever().unwrap();
+            run_forever(&event_loop).unwrap();
             assert_no_panics(&event_loop);
 
             assert_eq!(ticks.get(), 3600, "every tick should have run once");
             assert_eq!(event_loop.time(), secs(3600), "3600 ticks of 1 s end at 3600 s");
-            assert!(
-                clock.idles() <= 3601,
-                "{} idles for 3600 timers: wait for each deadline once, not in steps",
-                clock.idles()
-            );
+            let idles = clock.idles().len();
+            assert!(idles <= 3601, "{idles} idles for 3600 timers: wait for each deadline once, not in steps");
         },
     );
 }
 
 #[test]
-fn time_never_goes_backwards_and_a_deadline_in_the_past_runs_soon() {
+fn stage2_a_deadline_in_the_past_runs_soon_and_time_never_goes_back() {
     watchdog(
         "a timer whose deadline had already passed never ran: a due timer is one whose deadline \
          is <= now, not == now",
@@ -252,95 +601,59 @@ fn time_never_goes_backwards_and_a_deadline_in_the_past_runs_soon() {
                 "deadlines in the past are due at once, earliest first, and loop time stays at \
                  10 s (it must never go back to a timer's deadline)"
             );
-            assert_eq!(event_loop.time(), secs(12), "the loop stopped at the 12 s timer");
+            assert_eq!(event_loop.time(), secs(12), "the loop should have stopped at the 12 s timer");
         },
     );
 }
 
 #[test]
-fn a_cancelled_timer_never_runs_and_is_dropped() {
+fn stage2_a_cancelled_timer_is_dropped_at_once_and_never_wakes_the_loop() {
     watchdog(TIMER_SUSPECT, || {
-        let (event_loop, _) = virtual_loop();
+        let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
         let drops = DropCounter::new();
         let probe = drops.probe();
         let ran = log(&trace, "cancelled timer ran");
         let timer = event_loop
-            .call_later(secs(1), move || {
+            .call_later(secs(5), move || {
                 let _probe = &probe;
                 ran();
             })
             .unwrap();
-        event_loop.call_later(secs(2), log(&trace, "kept timer ran")).unwrap();
-        event_loop.call_later(secs(2), stopper(&handle)).unwrap();
+        event_loop.call_later(secs(10), log(&trace, "kept timer ran")).unwrap();
+        event_loop.call_later(secs(10), stopper(&handle)).unwrap();
         timer.cancel();
-        event_loop.run_forever().unwrap();
+        assert!(timer.is_cancelled(), "is_cancelled() after cancel()");
+        assert_eq!(
+            drops.dropped(),
+            1,
+            "cancel() must drop the callback (and what it captured) at once, not when its \
+             deadline comes up: chapter 5's timeouts cancel hour-long timers all the time"
+        );
+        run_forever(&event_loop).unwrap();
         assert_no_panics(&event_loop);
 
         assert_eq!(trace.lines(), ["kept timer ran"], "a cancelled timer must not run");
         assert_eq!(
-            drops.dropped(),
-            1,
-            "the cancelled timer's callback should be dropped once the loop gets to it"
-        );
-    });
-}
-
-// ---------------------------------------------------------------- iterations and stop
-
-#[test]
-fn stop_finishes_the_current_iteration_and_keeps_the_rest_for_the_next_run() {
-    watchdog(STOP_SUSPECT, || {
-        let (event_loop, _) = virtual_loop();
-        let handle = event_loop.handle();
-        let trace = Trace::new();
-        let (h, t) = (handle.clone(), trace.clone());
-        event_loop
-            .call_soon(move || {
-                t.push("A stops the loop");
-                h.stop().unwrap();
-                h.call_soon(log(&t, "D (scheduled by A)")).unwrap();
-            })
-            .unwrap();
-        event_loop.call_soon(log(&trace, "B")).unwrap();
-        event_loop.call_soon(log(&trace, "C")).unwrap();
-        event_loop.run_forever().unwrap();
-        assert_no_panics(&event_loop);
-
-        let lines = trace.lines();
-        assert!(
-            lines.len() >= 3,
-            "run_forever returned in the middle of an iteration: {lines:?}. stop() lets the \
-             current iteration finish (B and C were already queued when it began)"
-        );
-        assert_eq!(
-            lines,
-            ["A stops the loop", "B", "C"],
-            "D was scheduled during the iteration that stopped: it belongs to the next iteration"
-        );
-        assert!(!event_loop.is_running(), "is_running() after run_forever returned");
-
-        event_loop.call_soon(stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
-        assert_no_panics(&event_loop);
-        assert_eq!(
-            trace.lines(),
-            ["A stops the loop", "B", "C", "D (scheduled by A)"],
-            "stop() lost a callback that was already scheduled: it must run on the next run"
+            clock.idles(),
+            [Some(secs(10))],
+            "the loop should idle once, until the 10 s timer; it idled with these deadlines. \
+             Idling until 5 s means the cancelled timer chose the deadline: discard cancelled \
+             timers from the top of the heap before you look at the next deadline"
         );
     });
 }
 
 #[test]
-fn a_stopping_loop_does_not_wait_for_its_next_timer() {
-    watchdog(STOP_SUSPECT, || {
+fn stage2_a_stopping_loop_does_not_wait_for_its_next_timer() {
+    watchdog(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
         event_loop.call_later(secs(3600), log_time(&trace, &handle, "hour")).unwrap();
         event_loop.call_soon(stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
+        run_forever(&event_loop).unwrap();
         assert_eq!(
             event_loop.time(),
             Duration::ZERO,
@@ -351,42 +664,18 @@ fn a_stopping_loop_does_not_wait_for_its_next_timer() {
         assert!(trace.lines().is_empty(), "the hour timer fired although the loop was stopped");
 
         event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
+        run_forever(&event_loop).unwrap();
         assert_no_panics(&event_loop);
-        assert_eq!(trace.lines(), ["hour@3600"], "the timer survives the stop and fires later");
+        assert_eq!(
+            trace.lines(),
+            ["hour@3600"],
+            "the hour timer must survive the stop and fire in the next run, at 3600 s"
+        );
     });
 }
 
 #[test]
-fn stop_before_run_forever_runs_exactly_one_iteration() {
-    watchdog(
-        "run_forever ignored a stop() made before it started: does it clear the flag on entry? \
-         (asyncio: stop before run means run one iteration, then return)",
-        || {
-            let (event_loop, _) = virtual_loop();
-            let handle = event_loop.handle();
-            let trace = Trace::new();
-            let (h, t) = (handle.clone(), trace.clone());
-            event_loop
-                .call_soon(move || {
-                    t.push("first iteration");
-                    h.call_soon(log(&t, "second iteration")).unwrap();
-                })
-                .unwrap();
-            event_loop.stop();
-            event_loop.run_forever().unwrap();
-            assert_no_panics(&event_loop);
-            assert_eq!(
-                trace.lines(),
-                ["first iteration"],
-                "stop() before run_forever: one iteration runs, then run_forever returns"
-            );
-        },
-    );
-}
-
-#[test]
-fn a_callback_that_reschedules_itself_cannot_starve_timers() {
+fn stage2_a_callback_that_reschedules_itself_cannot_starve_timers() {
     watchdog(
         "a callback that reschedules itself kept the loop busy forever: run only the callbacks \
          that were queued when the iteration began; the ones they schedule wait for the next \
@@ -396,7 +685,7 @@ fn a_callback_that_reschedules_itself_cannot_starve_timers() {
             let spins = Rc::new(Cell::new(0u32));
 
             // Each spin "takes" 10 ms of loop time, then queues itself again.
-            fn spin(handle: Handle, clock: VirtualClock, spins: Rc<Cell<u32>>) {
+            fn spin(handle: Handle, clock: TestClock, spins: Rc<Cell<u32>>) {
                 spins.set(spins.get() + 1);
                 clock.advance(Duration::from_millis(10));
                 let again = handle.clone();
@@ -405,7 +694,7 @@ fn a_callback_that_reschedules_itself_cannot_starve_timers() {
             let (h, c, s) = (event_loop.handle(), clock.clone(), spins.clone());
             event_loop.call_soon(move || spin(h, c, s)).unwrap();
             event_loop.call_later(secs(1), stopper(&event_loop.handle())).unwrap();
-            event_loop.run_forever().unwrap();
+            run_forever(&event_loop).unwrap();
             assert_no_panics(&event_loop);
 
             let spins = spins.get();
@@ -418,7 +707,145 @@ fn a_callback_that_reschedules_itself_cannot_starve_timers() {
     );
 }
 
-// ---------------------------------------------------------------- run_until_complete and sleep
+// ---------------------------------------------------------------- stage 3: sleep and the main future
+
+const MAIN_SUSPECT: &str = "run_until_complete never returned. Likely causes, most likely \
+     first: (1) the main future is polled only when its MainWaker's `woken` flag is set, and \
+     that flag was never raised: it must start raised, and wake_by_ref must raise it; (2) when \
+     the poll returns Ready, the loop is not stopped; (3) Sleep's timer callback does not wake \
+     the stored waker; (4) the loop idles while the main waker is woken";
+
+/// A `Sleep` polled by hand from callbacks, with wakers the test controls.
+type Shelf = Rc<RefCell<Option<Pin<Box<Sleep>>>>>;
+
+fn poll_shelf(shelf: &Shelf, waker: &Waker) -> Poll<()> {
+    let mut slot = shelf.borrow_mut();
+    let sleep = slot.as_mut().expect("the sleep is on the shelf");
+    sleep.as_mut().poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn stage3_sleep_wakes_its_waker_when_its_timer_fires() {
+    watchdog(TIMER_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let shelf: Shelf = Rc::new(RefCell::new(None));
+        let (waker, count) = CountingWaker::new();
+        let seen = Trace::new();
+
+        let (s, w, t) = (shelf.clone(), waker.clone(), seen.clone());
+        event_loop
+            .call_soon(move || {
+                *s.borrow_mut() = Some(Box::pin(sleep(secs(1))));
+                t.push(format!("first poll: {:?}", poll_shelf(&s, &w)));
+            })
+            .unwrap();
+        let (s, w, t, c) = (shelf.clone(), waker.clone(), seen.clone(), count.clone());
+        let h = handle.clone();
+        event_loop
+            .call_later(secs(2), move || {
+                t.push(format!("wakes at 2 s: {}", c.wakes()));
+                t.push(format!("poll at 2 s: {:?}", poll_shelf(&s, &w)));
+                h.stop().unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        let lines = seen.lines();
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some("first poll: Pending"),
+            "a sleep of 1 s polled for the first time must be Pending"
+        );
+        assert_eq!(
+            lines.get(1).map(String::as_str),
+            Some("wakes at 2 s: 1"),
+            "the sleep was polled at 0 s with a waker; at 2 s its 1 s timer had fired, and the \
+             waker should have been woken exactly once. Woken 0 times: the timer's callback \
+             must wake the stored waker (and set `rang`)"
+        );
+        assert_eq!(
+            lines.get(2).map(String::as_str),
+            Some("poll at 2 s: Ready(())"),
+            "once its timer has fired, a sleep polled again is Ready"
+        );
+    });
+}
+
+#[test]
+fn stage3_sleep_arms_one_timer_however_often_it_is_polled() {
+    watchdog(TIMER_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let shelf: Shelf = Rc::new(RefCell::new(None));
+        let (waker, count) = CountingWaker::new();
+        let seen = Trace::new();
+
+        let (s, w) = (shelf.clone(), waker.clone());
+        event_loop
+            .call_soon(move || {
+                *s.borrow_mut() = Some(Box::pin(sleep(secs(1))));
+                for _ in 0..3 {
+                    let _ = poll_shelf(&s, &w);
+                }
+            })
+            .unwrap();
+        let (t, c, h) = (seen.clone(), count.clone(), handle.clone());
+        event_loop
+            .call_later(secs(2), move || {
+                t.push(format!("{}", c.wakes()));
+                h.stop().unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            seen.lines(),
+            ["1"],
+            "a sleep polled three times before its deadline woke its waker this many times; it \
+             must arm ONE timer, on its first poll (when `armed` is None), and later polls only \
+             look at the alarm. Woken 0 times: the timer's callback does not wake the waker"
+        );
+    });
+}
+
+#[test]
+fn stage3_sleep_wakes_the_waker_of_its_latest_poll() {
+    watchdog(TIMER_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let shelf: Shelf = Rc::new(RefCell::new(None));
+        let (first, first_count) = CountingWaker::new();
+        let (latest, latest_count) = CountingWaker::new();
+        let seen = Trace::new();
+
+        let (s, w1, w2) = (shelf.clone(), first.clone(), latest.clone());
+        event_loop
+            .call_soon(move || {
+                *s.borrow_mut() = Some(Box::pin(sleep(secs(1))));
+                let _ = poll_shelf(&s, &w1);
+                // The future moved to another task (a select!, a new executor): new waker.
+                let _ = poll_shelf(&s, &w2);
+            })
+            .unwrap();
+        let (t, c1, c2, h) = (seen.clone(), first_count.clone(), latest_count.clone(), handle.clone());
+        event_loop
+            .call_later(secs(2), move || {
+                t.push(format!("first waker: {}, latest waker: {}", c1.wakes(), c2.wakes()));
+                h.stop().unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            seen.lines(),
+            ["first waker: 0, latest waker: 1"],
+            "a sleep polled with waker A, then with waker B, must wake B when it rings: store \
+             the waker of every poll, not only the first (Waker::will_wake tells you when the \
+             stored one is already right and the clone can be skipped)"
+        );
+    });
+}
 
 /// Wraps a future and counts how often it is polled.
 struct CountPolls<F> {
@@ -435,48 +862,118 @@ impl<F: Future> Future for CountPolls<F> {
 }
 
 #[test]
-fn run_until_complete_returns_the_output_when_the_future_is_done() {
-    watchdog(
-        "run_until_complete never returned: is the main future polled again when its waker is \
-         woken, and does its completion stop the loop?",
-        || {
-            let (event_loop, _) = virtual_loop();
-            let polls = Rc::new(Cell::new(0));
-            let future = CountPolls {
-                inner: Box::pin(async {
-                    sleep(secs(2)).await;
-                    sleep(secs(1)).await;
-                    42
-                }),
-                polls: polls.clone(),
-            };
-            let out = event_loop.run_until_complete(future);
-            assert_no_panics(&event_loop);
-            assert_eq!(
-                out,
-                Ok(42),
-                "run_until_complete must return the future's output once it is done"
-            );
-            assert_eq!(
-                event_loop.time(),
-                secs(3),
-                "the future slept 2 s then 1 s: run_until_complete returned at the wrong time"
-            );
-            assert_eq!(
-                polls.get(),
-                3,
-                "the main future was polled {} times: poll it once at the start and once per \
-                 wake (here: start, after 2 s, after 3 s), never on every iteration",
-                polls.get()
-            );
-            assert!(!event_loop.is_running(), "is_running() after run_until_complete returned");
-        },
-    );
+fn stage3_the_main_future_is_polled_in_the_first_iteration() {
+    watchdog(MAIN_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let polls = Rc::new(Cell::new(0));
+        // A backstop: ends the run at 1 s whatever happens.
+        event_loop.call_later(secs(1), stopper(&handle)).unwrap();
+        let future = CountPolls { inner: Box::pin(std::future::pending::<()>()), polls: polls.clone() };
+        let out = run_until_complete(&event_loop, future);
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            polls.get(),
+            1,
+            "a future that never completes, run until a stop at 1 s, was polled this many \
+             times. 0: its MainWaker must start woken (`woken: true`), so the first iteration \
+             polls it; more than 1: it is polled although nobody woke it (clear the flag with \
+             swap(false) when you poll)"
+        );
+        assert_eq!(out, Err(LoopError::StoppedBeforeComplete), "stopped before the future finished");
+    });
 }
 
 #[test]
-fn run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() {
-    watchdog(TIMER_SUSPECT, || {
+fn stage3_run_until_complete_polls_once_per_wake_and_returns_the_output() {
+    watchdog(MAIN_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let polls = Rc::new(Cell::new(0));
+        let future = CountPolls {
+            inner: Box::pin(async {
+                sleep(secs(2)).await;
+                sleep(secs(1)).await;
+                42
+            }),
+            polls: polls.clone(),
+        };
+        let out = run_until_complete(&event_loop, future);
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            polls.get(),
+            3,
+            "the main future was polled {} times: poll it once at the start and once per wake \
+             (here: start, after 2 s, after 3 s). More: the `woken` flag is never cleared \
+             (swap(false) when you poll) or the future is polled every iteration",
+            polls.get()
+        );
+        assert_eq!(out, Ok(42), "run_until_complete must return the future's output once it is done");
+        assert_eq!(
+            event_loop.time(),
+            secs(3),
+            "the future slept 2 s then 1 s: run_until_complete returned at the wrong time"
+        );
+        assert!(!event_loop.is_running(), "is_running() is still true after run_until_complete returned");
+    });
+}
+
+#[test]
+fn stage3_a_finished_main_future_ends_the_run_at_once() {
+    watchdog(MAIN_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        // A backstop an hour away: stops a loop that does not stop by itself.
+        event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
+        let out = run_until_complete(&event_loop, async { "done" });
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            event_loop.time(),
+            Duration::ZERO,
+            "the future was done in its first poll, at 0 s, but run_until_complete returned at \
+             {:?}: when the poll returns Ready, stop the loop (call stop())",
+            event_loop.time()
+        );
+        assert_eq!(out, Ok("done"), "run_until_complete returns the output of a finished future");
+    });
+}
+
+/// A future that wakes itself once, then is ready: `yield_now`.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = &'static str;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'static str> {
+        if self.0 {
+            return Poll::Ready("yielded once");
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn stage3_the_loop_does_not_idle_while_the_main_future_is_woken() {
+    watchdog(MAIN_SUSPECT, || {
+        let (event_loop, clock) = virtual_loop();
+        let handle = event_loop.handle();
+        event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
+        let out = run_until_complete(&event_loop, YieldOnce(false));
+        assert_no_panics(&event_loop);
+        assert_eq!(
+            clock.idles(),
+            [],
+            "the main future woke itself during its poll, then the loop went idle (the \
+             deadlines it gave are listed): do not idle while the MainWaker's `woken` flag is \
+             set; the future is ready to be polled again"
+        );
+        assert_eq!(out, Ok("yielded once"), "the future yields once, then is done");
+    });
+}
+
+#[test]
+fn stage3_run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() {
+    watchdog(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -493,9 +990,9 @@ fn run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() 
             }),
             polls: polls.clone(),
         };
-        let out = event_loop.run_until_complete(future);
+        let out = run_until_complete(&event_loop, future);
         assert_no_panics(&event_loop);
-        assert_eq!(out, Ok("done"));
+        assert_eq!(out, Ok("done"), "the future's output, once it finished at 2 s");
         assert_eq!(
             trace.lines(),
             ["main starts@0", "timer@1", "main wakes@2"],
@@ -510,14 +1007,81 @@ fn run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() 
              callback did not wake it)",
             polls.get()
         );
-        assert_eq!(event_loop.time(), secs(2));
+        assert_eq!(event_loop.time(), secs(2), "run_until_complete should return at 2 s, when the future is done");
 
         event_loop.call_later(secs(2), stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
+        run_forever(&event_loop).unwrap();
         assert_eq!(
             trace.lines().last().map(String::as_str),
             Some("late timer@3"),
             "the 3 s timer must still be pending after run_until_complete, and fire later"
+        );
+    });
+}
+
+#[test]
+fn stage3_stop_during_run_until_complete_is_an_error_and_keeps_the_other_callbacks() {
+    watchdog(MAIN_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let trace = Trace::new();
+        let drops = DropCounter::new();
+        let probe = drops.probe();
+        event_loop.call_later(secs(1), stopper(&handle)).unwrap();
+        event_loop.call_later(secs(5), log_time(&trace, &handle, "later")).unwrap();
+        let out = run_until_complete(&event_loop, async move {
+            let _probe = probe;
+            sleep(secs(10)).await;
+        });
+        assert_eq!(
+            out,
+            Err(LoopError::StoppedBeforeComplete),
+            "stop() at 1 s, before the future (a 10 s sleep) finished: run_until_complete \
+             returns that error"
+        );
+        assert_eq!(event_loop.time(), secs(1), "the run should end at 1 s, where stop() was called");
+        assert_eq!(
+            drops.dropped(),
+            1,
+            "the unfinished future must be dropped (cancelled) when run_until_complete returns"
+        );
+
+        event_loop.call_later(secs(5), stopper(&handle)).unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_eq!(
+            trace.lines(),
+            ["later@5"],
+            "the loop's other timers must survive the stop: the 5 s timer fires in the next run"
+        );
+    });
+}
+
+#[test]
+fn stage3_a_panic_in_the_main_future_reaches_the_caller_and_the_loop_stays_usable() {
+    watchdog(MAIN_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            event_loop.run_until_complete(async { panic!("the main future broke") })
+        }));
+        let payload = caught.expect_err(
+            "the main future panicked but run_until_complete returned: its panic belongs to \
+             the caller (like the exception asyncio re-raises)",
+        );
+        let message = panic_message(&*payload);
+        assert!(
+            message.contains("the main future broke"),
+            "the caller should see the main future's own panic, but saw: {message}"
+        );
+        assert!(
+            !event_loop.is_running(),
+            "the loop still says it is running after the panic: reset the running state in a \
+             guard's Drop, so it happens on every way out"
+        );
+        assert!(Handle::current().is_none(), "Handle::current() must be None after the run: the guard clears CURRENT");
+        assert_eq!(
+            run_until_complete(&event_loop, async { 7 }),
+            Ok(7),
+            "after a panicking run, the loop must run again"
         );
     });
 }
@@ -548,44 +1112,53 @@ fn loop_that_tells_when_idle() -> (EventLoop, mpsc::Receiver<()>) {
 }
 
 #[test]
-fn a_wake_from_another_thread_reaches_an_idle_loop() {
+fn stage3_a_wake_from_another_thread_reaches_an_idle_loop() {
     watchdog(
         "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
-         another thread woke the main future, and the loop never noticed: the waker did not \
-         unpark the loop's thread (MainWaker::wake_by_ref: raise the flag, then unpark)",
+         another thread woke the main future, and the loop never noticed. Likely causes, most \
+         likely first: (1) MainWaker::wake_by_ref does not unpark the loop's thread (raise the \
+         flag, then `remote.unpark()`); (2) start_run does not store thread::current() in \
+         `remote.loop_thread`, so there is no thread to unpark; (3) the loop, unparked, idles \
+         again without looking at the `woken` flag",
         || {
             let (event_loop, idled) = loop_that_tells_when_idle();
             let mut idled = Some(idled);
             let flag = Arc::new(AtomicBool::new(false));
-            let out = event_loop.run_until_complete(std::future::poll_fn(move |cx| {
-                if flag.load(Ordering::SeqCst) {
-                    return Poll::Ready("woken from a thread");
-                }
-                if let Some(idled) = idled.take() {
-                    let (flag, waker) = (flag.clone(), cx.waker().clone());
-                    thread::spawn(move || {
-                        // Wait until the loop is idle; Err: the loop is gone, nothing to wake.
-                        if idled.recv().is_ok() {
-                            flag.store(true, Ordering::SeqCst);
-                            waker.wake();
-                        }
-                    });
-                }
-                Poll::Pending
-            }));
-            assert_eq!(out, Ok("woken from a thread"));
+            let out = run_until_complete(
+                &event_loop,
+                std::future::poll_fn(move |cx| {
+                    if flag.load(Ordering::SeqCst) {
+                        return Poll::Ready("woken from a thread");
+                    }
+                    if let Some(idled) = idled.take() {
+                        let (flag, waker) = (flag.clone(), cx.waker().clone());
+                        thread::spawn(move || {
+                            // Wait until the loop is idle; Err: the loop is gone, nothing to wake.
+                            if idled.recv().is_ok() {
+                                flag.store(true, Ordering::SeqCst);
+                                waker.wake();
+                            }
+                        });
+                    }
+                    Poll::Pending
+                }),
+            );
+            assert_eq!(out, Ok("woken from a thread"), "the future, woken by the other thread, is done");
         },
     );
 }
 
+// ---------------------------------------------------------------- stage 4: threads, close, nesting
+
 #[test]
-fn call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
+fn stage4_call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
     watchdog(
         "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
-         another thread sent a callback with call_soon_threadsafe, and it never ran or could \
-         not stop the loop: call_soon_threadsafe did not unpark the loop's thread? Or the \
-         injection queue is not drained at the start of every iteration, or Handle::current() \
-         does not see the running loop",
+         another thread sent a callback with call_soon_threadsafe, and it never ran. Likely \
+         causes, most likely first: (1) call_soon_threadsafe does not unpark the loop's thread \
+         (push under the lock, unlock, then `remote.unpark()`); (2) the injection queue is not \
+         drained at the start of every iteration; (3) start_run does not store \
+         thread::current() in `remote.loop_thread`",
         || {
             let (event_loop, idled) = loop_that_tells_when_idle();
             let remote = event_loop.remote();
@@ -605,67 +1178,227 @@ fn call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
                     })
                     .unwrap();
             });
-            event_loop.run_forever().unwrap();
+            run_forever(&event_loop).unwrap();
             sender.join().unwrap();
             assert_no_panics(&event_loop);
-            assert_eq!(trace.lines(), ["ran on the loop's thread: true"]);
+            assert_eq!(
+                trace.lines(),
+                ["ran on the loop's thread: true"],
+                "the injected callback must run once, on the loop's thread"
+            );
         },
     );
 }
 
 #[test]
-fn stop_during_run_until_complete_is_an_error_and_keeps_the_other_callbacks() {
-    watchdog(STOP_SUSPECT, || {
+fn stage4_a_callback_injected_during_an_iteration_keeps_the_loop_awake() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, clock) = virtual_loop();
+        let handle = event_loop.handle();
+        let remote = event_loop.remote();
+        let trace = Trace::new();
+        // A backstop an hour away: a loop that idles goes there.
+        event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
+        let t = trace.clone();
+        event_loop
+            .call_soon(move || {
+                // As a worker thread would, but deterministically: during this iteration.
+                remote
+                    .call_soon_threadsafe(move || {
+                        t.push("injected ran");
+                        Handle::current().expect("no current loop inside a callback").stop().unwrap();
+                    })
+                    .unwrap();
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+        assert_eq!(trace.lines(), ["injected ran"], "the injected callback must run");
+        assert_eq!(
+            clock.idles(),
+            [],
+            "a callback was injected (call_soon_threadsafe) during an iteration, and then the \
+             loop went idle (the deadlines it gave are listed): do not idle while the \
+             injection queue has work (`remote.has_work()`); idling there would delay it until \
+             the next timer"
+        );
+    });
+}
+
+#[test]
+fn stage4_a_closed_loop_refuses_everything_and_drops_what_was_pending() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let trace = Trace::new();
+        let drops = DropCounter::new();
+        let (p1, p2, t1, t2) = (drops.probe(), drops.probe(), trace.clone(), trace.clone());
+        event_loop.call_soon(move || t1.push(format!("{p1:?} ran"))).unwrap();
+        event_loop.call_later(secs(1), move || t2.push(format!("{p2:?} ran"))).unwrap();
+        let remote = event_loop.remote();
+
+        assert_eq!(event_loop.close(), Ok(()), "closing a loop that is not running");
+        assert!(event_loop.is_closed(), "is_closed() after close()");
+        assert_eq!(
+            drops.dropped(),
+            2,
+            "close() must drop the pending callback and timer (asyncio discards them)"
+        );
+        assert!(trace.lines().is_empty(), "close() must not run pending callbacks");
+
+        let soon = panic::catch_unwind(AssertUnwindSafe(|| event_loop.call_soon(|| {})));
+        let soon = soon.unwrap_or_else(|_| {
+            panic!("call_soon on a closed loop panicked: return Err(LoopError::Closed)")
+        });
+        assert_eq!(soon, Err(LoopError::Closed), "call_soon on a closed loop");
+        assert!(
+            event_loop.call_later(secs(1), || {}).is_err_and(|e| e == LoopError::Closed),
+            "call_later on a closed loop must return Err(Closed)"
+        );
+        assert!(
+            event_loop.call_at(secs(1), || {}).is_err_and(|e| e == LoopError::Closed),
+            "call_at on a closed loop must return Err(Closed)"
+        );
+        assert_eq!(
+            remote.call_soon_threadsafe(|| {}),
+            Err(LoopError::Closed),
+            "call_soon_threadsafe on a closed loop: close() must close the Remote too"
+        );
+        assert_eq!(event_loop.run_forever(), Err(LoopError::Closed), "run_forever on a closed loop");
+        assert_eq!(
+            event_loop.run_until_complete(async {}),
+            Err(LoopError::Closed),
+            "run_until_complete on a closed loop"
+        );
+        assert_eq!(event_loop.close(), Ok(()), "closing twice is allowed (asyncio allows it)");
+    });
+}
+
+/// Calls back into its loop when dropped, as a task's captures may (chapter 4).
+struct TouchesTheLoopOnDrop(Handle, Trace);
+
+impl Drop for TouchesTheLoopOnDrop {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            return; // e.g. the stub's todo!(): calling into it again would abort the test
+        }
+        self.1.push(format!("dropped; loop closed: {}", self.0.is_closed()));
+    }
+}
+
+#[test]
+fn stage4_close_drops_pending_callbacks_after_releasing_its_borrow() {
+    watchdog(STAGE1_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let trace = Trace::new();
+        let (soon, later) = (
+            TouchesTheLoopOnDrop(event_loop.handle(), trace.clone()),
+            TouchesTheLoopOnDrop(event_loop.handle(), trace.clone()),
+        );
+        event_loop.call_soon(move || drop(soon)).unwrap();
+        event_loop.call_later(secs(1), move || drop(later)).unwrap();
+        let closed = panic::catch_unwind(AssertUnwindSafe(|| event_loop.close()));
+        let closed = closed.unwrap_or_else(|p| {
+            panic!(
+                "close() panicked ({}): dropping a pending callback ran its captures' Drop, which \
+                 called back into the loop (is_closed) while close() still held the RefCell \
+                 borrow. Take the queues out with std::mem::take inside the borrow, end the \
+                 borrow, then drop them",
+                panic_message(&*p)
+            )
+        });
+        assert_eq!(closed, Ok(()), "close() on a stopped loop");
+        assert_eq!(
+            trace.lines(),
+            ["dropped; loop closed: true", "dropped; loop closed: true"],
+            "close() must drop both pending callbacks, after marking the loop closed"
+        );
+    });
+}
+
+#[test]
+fn stage4_a_running_loop_cannot_be_run_again_nor_can_another_loop_nest_inside_it() {
+    watchdog(
+        "a callback tried to run a loop inside the running one and it never returned: \
+         start_run must check for a running loop first (`running`, or any loop in CURRENT) \
+         and return Err(AlreadyRunning)",
+        || {
+            let (event_loop, _) = virtual_loop();
+            let handle = event_loop.handle();
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let (h, s) = (handle.clone(), seen.clone());
+            event_loop
+                .call_soon(move || {
+                    let mut s = s.borrow_mut();
+                    s.push(format!("same loop, run_until_complete={:?}", h.run_until_complete(async { 1 })));
+                    s.push(format!("same loop, run_forever={:?}", h.run_forever()));
+                    let other = EventLoop::with_clock(VirtualClock::new());
+                    s.push(format!("another loop={:?}", other.run_until_complete(async { 2 })));
+                    s.push(format!("run={:?}", run_with_clock(VirtualClock::new(), async { 3 })));
+                    h.stop().unwrap();
+                })
+                .unwrap();
+            run_forever(&event_loop).unwrap();
+            assert_no_panics(&event_loop);
+
+            let e = format!("{:?}", Err::<(), _>(LoopError::AlreadyRunning));
+            let seen = seen.borrow();
+            assert_eq!(
+                seen.first(),
+                Some(&format!("same loop, run_until_complete={e}")),
+                "running the loop that is already running must be refused: check `running` in \
+                 start_run (asyncio: 'This event loop is already running')"
+            );
+            assert_eq!(
+                *seen,
+                [
+                    format!("same loop, run_until_complete={e}"),
+                    format!("same loop, run_forever={e}"),
+                    format!("another loop={e}"),
+                    format!("run={e}"),
+                ],
+                "every attempt to run a loop (this one or a new one) on a thread that is \
+                 running one must be refused: check CURRENT in start_run too (asyncio: 'Cannot \
+                 run the event loop while another loop is running', and 'asyncio.run() cannot \
+                 be called from a running event loop')"
+            );
+            assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned");
+            assert!(
+                Handle::current().is_none(),
+                "Handle::current() must be None after the run: a refused run must not clear or \
+                 replace the running loop's CURRENT either"
+            );
+        },
+    );
+}
+
+#[test]
+fn stage4_closing_a_running_loop_is_an_error_and_the_loop_keeps_running() {
+    watchdog(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
-        let drops = DropCounter::new();
-        let probe = drops.probe();
-        event_loop.call_later(secs(1), stopper(&handle)).unwrap();
-        event_loop.call_later(secs(5), log_time(&trace, &handle, "later")).unwrap();
-        let out = event_loop.run_until_complete(async move {
-            let _probe = probe;
-            sleep(secs(10)).await;
-        });
+        let (h, t) = (handle.clone(), trace.clone());
+        event_loop
+            .call_soon(move || t.push(format!("close while running: {:?}", h.close())))
+            .unwrap();
+        event_loop.call_soon(log(&trace, "next callback")).unwrap();
+        event_loop.call_soon(stopper(&handle)).unwrap();
+        run_forever(&event_loop).unwrap();
+        assert_no_panics(&event_loop);
+
         assert_eq!(
-            out,
-            Err(LoopError::StoppedBeforeComplete),
-            "stop() before the future finished: run_until_complete returns that error"
+            trace.lines(),
+            ["close while running: Err(CloseWhileRunning)", "next callback"],
+            "close() from inside the running loop is refused, and the loop carries on"
         );
-        assert_eq!(event_loop.time(), secs(1));
-        assert_eq!(drops.dropped(), 1, "the unfinished future must be dropped (cancelled)");
-
-        event_loop.call_later(secs(5), stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
-        assert_eq!(trace.lines(), ["later@5"], "the loop's other timers must survive the stop");
+        assert!(!event_loop.is_closed(), "the refused close() must not have closed the loop");
+        assert_eq!(event_loop.close(), Ok(()), "once stopped, the loop can be closed");
     });
 }
 
 #[test]
-fn a_panic_in_the_main_future_reaches_the_caller_and_the_loop_stays_usable() {
-    watchdog(STOP_SUSPECT, || {
-        let (event_loop, _) = virtual_loop();
-        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
-            event_loop.run_until_complete(async { panic!("the main future broke") })
-        }));
-        let payload = caught.expect_err(
-            "the main future panicked but run_until_complete returned: its panic belongs to \
-             the caller (like the exception asyncio re-raises)",
-        );
-        assert!(panic_message(&*payload).contains("the main future broke"));
-        assert!(
-            !event_loop.is_running(),
-            "the loop still says it is running after the panic: reset the running state in a \
-             guard's Drop, so it happens on every way out"
-        );
-        assert!(Handle::current().is_none(), "Handle::current() must be None after the run");
-        assert_eq!(event_loop.run_until_complete(async { 7 }), Ok(7));
-    });
-}
-
-#[test]
-fn run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
-    watchdog("run never returned: see run_until_complete", || {
+fn stage4_run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
+    watchdog(MAIN_SUSPECT, || {
         let trace = Trace::new();
         let drops = DropCounter::new();
         let (probe, t) = (drops.probe(), trace.clone());
@@ -683,7 +1416,7 @@ fn run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
             handle.is_closed(),
             "the loop run made is still open after run returned: close it (or let it drop)"
         );
-        assert_eq!(handle.call_soon(|| {}), Err(LoopError::Closed));
+        assert_eq!(handle.call_soon(|| {}), Err(LoopError::Closed), "call_soon on run's finished loop");
         assert_eq!(
             drops.dropped(),
             1,
@@ -694,153 +1427,9 @@ fn run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
     });
 }
 
-// ---------------------------------------------------------------- bad input
-
 #[test]
-fn a_closed_loop_refuses_everything_with_an_error_and_drops_what_was_pending() {
-    watchdog(STOP_SUSPECT, || {
-        let (event_loop, _) = virtual_loop();
-        let trace = Trace::new();
-        let drops = DropCounter::new();
-        let (p1, p2, t1, t2) = (drops.probe(), drops.probe(), trace.clone(), trace.clone());
-        event_loop.call_soon(move || t1.push(format!("{p1:?} ran"))).unwrap();
-        event_loop.call_later(secs(1), move || t2.push(format!("{p2:?} ran"))).unwrap();
-        let remote = event_loop.remote();
-
-        assert_eq!(event_loop.close(), Ok(()));
-        assert!(event_loop.is_closed());
-        assert_eq!(
-            drops.dropped(),
-            2,
-            "close() must drop the pending callback and timer (asyncio discards them)"
-        );
-        assert!(trace.lines().is_empty(), "close() must not run pending callbacks");
-
-        let soon = panic::catch_unwind(AssertUnwindSafe(|| event_loop.call_soon(|| {})));
-        let soon = soon.unwrap_or_else(|_| {
-            panic!("call_soon on a closed loop panicked: return Err(LoopError::Closed)")
-        });
-        assert_eq!(soon, Err(LoopError::Closed), "call_soon on a closed loop");
-        assert!(event_loop.call_later(secs(1), || {}).is_err_and(|e| e == LoopError::Closed));
-        assert!(event_loop.call_at(secs(1), || {}).is_err_and(|e| e == LoopError::Closed));
-        assert_eq!(remote.call_soon_threadsafe(|| {}), Err(LoopError::Closed));
-        assert_eq!(event_loop.run_forever(), Err(LoopError::Closed), "run_forever on a closed loop");
-        assert_eq!(
-            event_loop.run_until_complete(async {}),
-            Err(LoopError::Closed),
-            "run_until_complete on a closed loop"
-        );
-        assert_eq!(event_loop.close(), Ok(()), "closing twice is allowed (asyncio allows it)");
-    });
-}
-
-#[test]
-fn a_running_loop_cannot_be_run_again_nor_can_another_loop_nest_inside_it() {
-    watchdog(
-        "a callback tried to run a loop inside the running one and it never returned: \
-         run_* must check for a running loop first and return Err(AlreadyRunning)",
-        || {
-            let (event_loop, _) = virtual_loop();
-            let handle = event_loop.handle();
-            let seen = Rc::new(RefCell::new(Vec::new()));
-            let (h, s) = (handle.clone(), seen.clone());
-            event_loop
-                .call_soon(move || {
-                    let mut s = s.borrow_mut();
-                    s.push(format!("is_running={}", h.is_running()));
-                    s.push(format!("current={}", Handle::current().is_some_and(|c| c.is_running())));
-                    s.push(format!("run_until_complete={:?}", h.run_until_complete(async { 1 })));
-                    s.push(format!("run_forever={:?}", h.run_forever()));
-                    let other = EventLoop::with_clock(VirtualClock::new());
-                    s.push(format!("other loop={:?}", other.run_until_complete(async { 2 })));
-                    s.push(format!("run={:?}", run_with_clock(VirtualClock::new(), async { 3 })));
-                    h.stop().unwrap();
-                })
-                .unwrap();
-            assert!(Handle::current().is_none(), "Handle::current() outside any run must be None");
-            event_loop.run_forever().unwrap();
-            assert_no_panics(&event_loop);
-
-            let e = format!("{:?}", Err::<(), _>(LoopError::AlreadyRunning));
-            assert_eq!(
-                *seen.borrow(),
-                [
-                    "is_running=true".to_owned(),
-                    "current=true".to_owned(),
-                    format!("run_until_complete={e}"),
-                    format!("run_forever={e}"),
-                    format!("other loop={e}"),
-                    format!("run={e}"),
-                ],
-                "inside a callback the loop is running, Handle::current() finds it, and every \
-                 attempt to run a loop (this one or a new one) on the same thread is refused"
-            );
-            assert!(!event_loop.is_running());
-            assert!(Handle::current().is_none(), "Handle::current() must be None after the run");
-        },
-    );
-}
-
-#[test]
-fn closing_a_running_loop_is_an_error_and_the_loop_keeps_running() {
-    watchdog(STOP_SUSPECT, || {
-        let (event_loop, _) = virtual_loop();
-        let handle = event_loop.handle();
-        let trace = Trace::new();
-        let (h, t) = (handle.clone(), trace.clone());
-        event_loop
-            .call_soon(move || t.push(format!("close while running: {:?}", h.close())))
-            .unwrap();
-        event_loop.call_soon(log(&trace, "next callback")).unwrap();
-        event_loop.call_soon(stopper(&handle)).unwrap();
-        event_loop.run_forever().unwrap();
-        assert_no_panics(&event_loop);
-
-        assert_eq!(
-            trace.lines(),
-            ["close while running: Err(CloseWhileRunning)", "next callback"],
-            "close() from inside the running loop is refused, and the loop carries on"
-        );
-        assert!(!event_loop.is_closed(), "the refused close() must not have closed the loop");
-        assert_eq!(event_loop.close(), Ok(()), "once stopped, the loop can be closed");
-    });
-}
-
-#[test]
-fn a_panicking_callback_is_reported_and_the_loop_keeps_going() {
-    watchdog(STOP_SUSPECT, || {
-        let (event_loop, clock) = virtual_loop();
-        let handle = event_loop.handle();
-        let trace = Trace::new();
-        clock.advance(secs(7));
-        event_loop.call_soon(log(&trace, "before")).unwrap();
-        event_loop.call_soon(|| panic!("boom")).unwrap();
-        event_loop.call_soon(log(&trace, "after")).unwrap();
-        event_loop.call_soon(stopper(&handle)).unwrap();
-
-        let run = panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_forever()));
-        let run = run.unwrap_or_else(|p| {
-            panic!(
-                "a panicking callback took the loop down ({}): run each callback under \
-                 catch_unwind and record the panic",
-                panic_message(&*p)
-            )
-        });
-        assert_eq!(run, Ok(()), "a callback's panic is reported by take_panics, not by run_forever");
-        assert_eq!(trace.lines(), ["before", "after"], "the other callbacks must still run");
-        assert!(!event_loop.is_running());
-
-        let panics = event_loop.take_panics();
-        assert_eq!(panics.len(), 1, "exactly one callback panicked: {panics:?}");
-        assert!(panics[0].message.contains("boom"), "the record keeps the message: {panics:?}");
-        assert_eq!(panics[0].at, secs(7), "the record keeps the loop time of the panic");
-        assert!(event_loop.take_panics().is_empty(), "take_panics hands each record out once");
-    });
-}
-
-#[test]
-fn dropping_the_loop_drops_everything_pending_and_handles_report_closed() {
-    watchdog(STOP_SUSPECT, || {
+fn stage4_dropping_the_loop_drops_everything_pending_and_handles_report_closed() {
+    watchdog(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let remote = event_loop.remote();
@@ -855,7 +1444,11 @@ fn dropping_the_loop_drops_everything_pending_and_handles_report_closed() {
         drop(event_loop);
         assert_eq!(drops.dropped(), 2, "dropping the loop must drop its pending callbacks");
         assert!(handle.is_closed(), "a handle to a dropped loop reports it closed");
-        assert_eq!(handle.call_soon(|| {}), Err(LoopError::Closed));
-        assert_eq!(remote.call_soon_threadsafe(|| {}), Err(LoopError::Closed));
+        assert_eq!(handle.call_soon(|| {}), Err(LoopError::Closed), "call_soon through a handle to a dropped loop");
+        assert_eq!(
+            remote.call_soon_threadsafe(|| {}),
+            Err(LoopError::Closed),
+            "call_soon_threadsafe to a dropped loop"
+        );
     });
 }

@@ -1,41 +1,14 @@
-//! `sleep`: a future that is a timer on the running loop.
+//! `sleep`'s `poll`: a future that is a timer on the running loop. The `Sleep` and `Alarm`
+//! types, `sleep()` and the `Drop` that cancels the timer are given (the exercise's `given.rs`).
 
-use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::task::{Context, Poll};
 
-use crate::{Handle, TimerHandle};
-
-// ANCHOR: sleep
-/// A future that completes once `duration` has passed on the loop that polls it
-/// (asyncio's `await asyncio.sleep(d)`). Nothing happens until it is first polled; the
-/// countdown starts then. Dropping it cancels its timer.
-///
-/// Panics if polled outside a running [`EventLoop`](crate::EventLoop): there is no timer heap
-/// to join (asyncio raises `RuntimeError: no running event loop`).
-pub fn sleep(duration: Duration) -> Sleep {
-    Sleep { duration, armed: None }
-}
-
-/// The future returned by [`sleep`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Sleep {
-    duration: Duration,
-    /// Set by the first poll: the timer, and what it shares with its callback.
-    armed: Option<(TimerHandle, Rc<Alarm>)>,
-}
-
-/// Shared by a `Sleep` and its timer callback.
-#[derive(Default)]
-struct Alarm {
-    rang: Cell<bool>,
-    /// The waker of the latest poll: a future may be polled with a different waker each time.
-    waker: RefCell<Option<Waker>>,
-}
-// ANCHOR_END: sleep
+use crate::Handle;
+use crate::Sleep;
+use crate::given::Alarm;
 
 // ANCHOR: solution_sleep
 impl Future for Sleep {
@@ -46,9 +19,14 @@ impl Future for Sleep {
             if alarm.rang.get() {
                 return Poll::Ready(());
             }
-            *alarm.waker.borrow_mut() = Some(cx.waker().clone());
+            // Keep the waker of the latest poll; skip the clone if it would wake the same task.
+            let mut stored = alarm.waker.borrow_mut();
+            if !stored.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *stored = Some(cx.waker().clone());
+            }
             return Poll::Pending;
         }
+        // First poll: arm exactly one timer.
         let handle = Handle::current().expect("sleep() polled outside a running event loop");
         let alarm = Rc::new(Alarm::default());
         *alarm.waker.borrow_mut() = Some(cx.waker().clone());
@@ -56,21 +34,15 @@ impl Future for Sleep {
         let timer = handle
             .call_later(self.duration, move || {
                 ring.rang.set(true);
-                if let Some(waker) = ring.waker.borrow_mut().take() {
+                // Take the waker out and end the borrow *before* waking: wake after unlocking.
+                let waker = ring.waker.borrow_mut().take();
+                if let Some(waker) = waker {
                     waker.wake();
                 }
             })
             .expect("the running loop refused a timer");
         self.armed = Some((timer, alarm));
         Poll::Pending
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        if let Some((timer, _)) = &self.armed {
-            timer.cancel();
-        }
     }
 }
 // ANCHOR_END: solution_sleep
