@@ -27,7 +27,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use course_support::{CountingWaker, DropCounter, Trace, panic_message, watchdog};
+use course_support::{CountingWaker, DropCounter, Trace, panic_message, watchdog, watchdog_causes};
 use event_loop::{Clock, EventLoop, Handle, LoopError, Sleep, VirtualClock, run_with_clock, sleep};
 
 fn secs(n: u64) -> Duration {
@@ -135,15 +135,18 @@ fn assert_no_panics(event_loop: &EventLoop) {
 
 // ---------------------------------------------------------------- stage 1: queue, stop, run
 
-const STAGE1_SUSPECT: &str = "run_forever never returned. Likely causes, most likely first: \
-     (1) an iteration runs callbacks until the ready queue is empty, instead of only the ones \
-     that were queued when it began (count them first), so a callback that queues another keeps \
-     it busy; (2) run_forever does not check the `stopping` flag after each iteration; \
-     (3) stop() does not set `stopping`; (4) the loop idles even though callbacks are ready";
+/// Why a run that should have been stopped never returned, most likely first.
+const STAGE1_SUSPECT: &[&str] = &[
+    "an iteration runs callbacks until the ready queue is empty, instead of only the ones that \
+     were queued when it began (count them first), so a callback that queues another keeps it busy",
+    "run_forever does not check the `stopping` flag after each iteration",
+    "stop() does not set `stopping`",
+    "the loop idles although callbacks are ready (or stop() was called), and waits for a timer",
+];
 
 #[test]
 fn stage1_call_soon_runs_callbacks_in_fifo_order() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let trace = Trace::new();
         for name in ["first", "second", "third", "fourth"] {
@@ -169,7 +172,7 @@ fn stage1_call_soon_runs_callbacks_in_fifo_order() {
 
 #[test]
 fn stage1_a_callback_can_call_back_into_the_loop() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -194,7 +197,7 @@ fn stage1_a_callback_can_call_back_into_the_loop() {
 
 #[test]
 fn stage1_a_stopping_loop_never_idles() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, clock) = virtual_loop();
         let trace = Trace::new();
         event_loop.call_soon(log(&trace, "ran")).unwrap();
@@ -251,7 +254,7 @@ fn stage1_stop_before_a_run_keeps_the_queue_and_runs_one_iteration() {
 
 #[test]
 fn stage1_stop_finishes_the_current_iteration_and_keeps_the_rest_for_the_next_run() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -296,7 +299,7 @@ fn stage1_stop_finishes_the_current_iteration_and_keeps_the_rest_for_the_next_ru
 
 #[test]
 fn stage1_each_run_forgets_the_previous_stop() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -330,7 +333,7 @@ fn stage1_each_run_forgets_the_previous_stop() {
 
 #[test]
 fn stage1_the_loop_is_running_and_current_only_during_a_run() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let seen = Rc::new(RefCell::new(Vec::new()));
@@ -368,7 +371,7 @@ fn stage1_the_loop_is_running_and_current_only_during_a_run() {
 
 #[test]
 fn stage1_an_iteration_runs_only_what_was_ready_when_it_began() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let runs = Rc::new(Cell::new(0u32));
@@ -399,7 +402,7 @@ fn stage1_an_iteration_runs_only_what_was_ready_when_it_began() {
 
 #[test]
 fn stage1_a_panicking_callback_is_reported_and_the_loop_keeps_going() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -434,15 +437,19 @@ fn stage1_a_panicking_callback_is_reported_and_the_loop_keeps_going() {
 
 // ---------------------------------------------------------------- stage 2: timers and the clock
 
-const TIMER_SUSPECT: &str = "the loop never returned, waiting for a timer. Likely causes, most \
-     likely first: (1) due timers are not moved to the ready queue in every iteration (a due \
-     timer has deadline <= now); (2) when nothing is ready, the loop does not call \
-     clock.idle_until(Some(next deadline)) (the virtual clock only moves when the loop idles on \
-     it); (3) Timer::cmp is reversed, so the heap's top is the latest timer, not the earliest";
+/// Why a loop waiting for a timer never returned, most likely first.
+const TIMER_SUSPECT: &[&str] = &[
+    "due timers are not moved to the ready queue in every iteration (a due timer has \
+     deadline <= now)",
+    "when nothing is ready, the loop does not call clock.idle_until(Some(next deadline)): the \
+     virtual clock only moves when the loop idles on it",
+    "Timer::cmp is reversed, so the heap's top is the latest timer, not the earliest",
+    "run_forever does not check the `stopping` flag after each iteration",
+];
 
 #[test]
 fn stage2_timers_fire_in_deadline_order_at_their_deadline() {
-    watchdog(TIMER_SUSPECT, || {
+    watchdog_causes(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -478,7 +485,7 @@ fn stage2_timers_fire_in_deadline_order_at_their_deadline() {
 
 #[test]
 fn stage2_timers_with_equal_deadlines_fire_in_scheduling_order() {
-    watchdog(TIMER_SUSPECT, || {
+    watchdog_causes(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -508,11 +515,13 @@ fn stage2_timers_with_equal_deadlines_fire_in_scheduling_order() {
 
 #[test]
 fn stage2_a_timer_an_hour_away_costs_one_idle_not_a_spin() {
-    watchdog(
-        "waiting an hour for one timer never ended. Likely causes, most likely first: (1) the \
-         loop re-reads the clock until the deadline instead of calling \
-         clock.idle_until(Some(deadline)) once; (2) due timers are never moved to the ready \
-         queue; (3) a due timer is compared with == instead of <=",
+    watchdog_causes(
+        &[
+            "the loop re-reads the clock until the deadline instead of calling \
+             clock.idle_until(Some(deadline)) once",
+            "due timers are never moved to the ready queue",
+            "a due timer is compared with == instead of <=",
+        ],
         || {
             let (event_loop, clock) = virtual_loop();
             let handle = event_loop.handle();
@@ -608,7 +617,7 @@ fn stage2_a_deadline_in_the_past_runs_soon_and_time_never_goes_back() {
 
 #[test]
 fn stage2_a_cancelled_timer_is_dropped_at_once_and_never_wakes_the_loop() {
-    watchdog(TIMER_SUSPECT, || {
+    watchdog_causes(TIMER_SUSPECT, || {
         let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -647,7 +656,7 @@ fn stage2_a_cancelled_timer_is_dropped_at_once_and_never_wakes_the_loop() {
 
 #[test]
 fn stage2_a_stopping_loop_does_not_wait_for_its_next_timer() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -709,11 +718,14 @@ fn stage2_a_callback_that_reschedules_itself_cannot_starve_timers() {
 
 // ---------------------------------------------------------------- stage 3: sleep and the main future
 
-const MAIN_SUSPECT: &str = "run_until_complete never returned. Likely causes, most likely \
-     first: (1) the main future is polled only when its MainWaker's `woken` flag is set, and \
-     that flag was never raised: it must start raised, and wake_by_ref must raise it; (2) when \
-     the poll returns Ready, the loop is not stopped; (3) Sleep's timer callback does not wake \
-     the stored waker; (4) the loop idles while the main waker is woken";
+/// Why run_until_complete never returned, most likely first.
+const MAIN_SUSPECT: &[&str] = &[
+    "the main future is polled only when its MainWaker's `woken` flag is set, and that flag was \
+     never raised: it must start raised, and wake_by_ref must raise it",
+    "when the main future's poll returns Ready, the loop is not stopped",
+    "Sleep's timer callback does not wake the stored waker",
+    "the loop idles while the main waker is woken",
+];
 
 /// A `Sleep` polled by hand from callbacks, with wakers the test controls.
 type Shelf = Rc<RefCell<Option<Pin<Box<Sleep>>>>>;
@@ -726,7 +738,7 @@ fn poll_shelf(shelf: &Shelf, waker: &Waker) -> Poll<()> {
 
 #[test]
 fn stage3_sleep_wakes_its_waker_when_its_timer_fires() {
-    watchdog(TIMER_SUSPECT, || {
+    watchdog_causes(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let shelf: Shelf = Rc::new(RefCell::new(None));
@@ -774,7 +786,7 @@ fn stage3_sleep_wakes_its_waker_when_its_timer_fires() {
 
 #[test]
 fn stage3_sleep_arms_one_timer_however_often_it_is_polled() {
-    watchdog(TIMER_SUSPECT, || {
+    watchdog_causes(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let shelf: Shelf = Rc::new(RefCell::new(None));
@@ -811,7 +823,7 @@ fn stage3_sleep_arms_one_timer_however_often_it_is_polled() {
 
 #[test]
 fn stage3_sleep_wakes_the_waker_of_its_latest_poll() {
-    watchdog(TIMER_SUSPECT, || {
+    watchdog_causes(TIMER_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let shelf: Shelf = Rc::new(RefCell::new(None));
@@ -863,7 +875,7 @@ impl<F: Future> Future for CountPolls<F> {
 
 #[test]
 fn stage3_the_main_future_is_polled_in_the_first_iteration() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let polls = Rc::new(Cell::new(0));
@@ -886,7 +898,7 @@ fn stage3_the_main_future_is_polled_in_the_first_iteration() {
 
 #[test]
 fn stage3_run_until_complete_polls_once_per_wake_and_returns_the_output() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let polls = Rc::new(Cell::new(0));
         let future = CountPolls {
@@ -919,7 +931,7 @@ fn stage3_run_until_complete_polls_once_per_wake_and_returns_the_output() {
 
 #[test]
 fn stage3_a_finished_main_future_ends_the_run_at_once() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         // A backstop an hour away: stops a loop that does not stop by itself.
@@ -954,7 +966,7 @@ impl Future for YieldOnce {
 
 #[test]
 fn stage3_the_loop_does_not_idle_while_the_main_future_is_woken() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
@@ -973,7 +985,7 @@ fn stage3_the_loop_does_not_idle_while_the_main_future_is_woken() {
 
 #[test]
 fn stage3_run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_done() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -1021,7 +1033,7 @@ fn stage3_run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_
 
 #[test]
 fn stage3_stop_during_run_until_complete_is_an_error_and_keeps_the_other_callbacks() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -1058,7 +1070,7 @@ fn stage3_stop_during_run_until_complete_is_an_error_and_keeps_the_other_callbac
 
 #[test]
 fn stage3_a_panic_in_the_main_future_reaches_the_caller_and_the_loop_stays_usable() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let caught = panic::catch_unwind(AssertUnwindSafe(|| {
             event_loop.run_until_complete(async { panic!("the main future broke") })
@@ -1113,13 +1125,16 @@ fn loop_that_tells_when_idle() -> (EventLoop, mpsc::Receiver<()>) {
 
 #[test]
 fn stage3_a_wake_from_another_thread_reaches_an_idle_loop() {
-    watchdog(
-        "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
-         another thread woke the main future, and the loop never noticed. Likely causes, most \
-         likely first: (1) MainWaker::wake_by_ref does not unpark the loop's thread (raise the \
-         flag, then `remote.unpark()`); (2) start_run does not store thread::current() in \
-         `remote.loop_thread`, so there is no thread to unpark; (3) the loop, unparked, idles \
-         again without looking at the `woken` flag",
+    watchdog_causes(
+        &[
+            "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
+             another thread woke the main future, and MainWaker::wake_by_ref did not unpark \
+             the loop's thread (raise the flag, then `remote.unpark()`)",
+            "start_run does not store thread::current() in `remote.loop_thread`, so there is \
+             no thread to unpark",
+            "the loop, unparked, idles again without looking at the `woken` flag",
+            "the main future is never polled at all: its MainWaker must start woken",
+        ],
         || {
             let (event_loop, idled) = loop_that_tells_when_idle();
             let mut idled = Some(idled);
@@ -1152,13 +1167,14 @@ fn stage3_a_wake_from_another_thread_reaches_an_idle_loop() {
 
 #[test]
 fn stage4_call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
-    watchdog(
-        "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
-         another thread sent a callback with call_soon_threadsafe, and it never ran. Likely \
-         causes, most likely first: (1) call_soon_threadsafe does not unpark the loop's thread \
-         (push under the lock, unlock, then `remote.unpark()`); (2) the injection queue is not \
-         drained at the start of every iteration; (3) start_run does not store \
-         thread::current() in `remote.loop_thread`",
+    watchdog_causes(
+        &[
+            "the loop went idle (nothing ready, no timers: the clock parked its thread), then \
+             another thread sent a callback with call_soon_threadsafe, which did not unpark the \
+             loop's thread (push under the lock, unlock, then `remote.unpark()`)",
+            "the injection queue is not drained at the start of every iteration",
+            "start_run does not store thread::current() in `remote.loop_thread`",
+        ],
         || {
             let (event_loop, idled) = loop_that_tells_when_idle();
             let remote = event_loop.remote();
@@ -1192,7 +1208,7 @@ fn stage4_call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
 
 #[test]
 fn stage4_a_callback_injected_during_an_iteration_keeps_the_loop_awake() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         let remote = event_loop.remote();
@@ -1227,7 +1243,7 @@ fn stage4_a_callback_injected_during_an_iteration_keeps_the_loop_awake() {
 
 #[test]
 fn stage4_a_closed_loop_refuses_everything_and_drops_what_was_pending() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let trace = Trace::new();
         let drops = DropCounter::new();
@@ -1287,7 +1303,7 @@ impl Drop for TouchesTheLoopOnDrop {
 
 #[test]
 fn stage4_close_drops_pending_callbacks_after_releasing_its_borrow() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let trace = Trace::new();
         let (soon, later) = (
@@ -1373,7 +1389,7 @@ fn stage4_a_running_loop_cannot_be_run_again_nor_can_another_loop_nest_inside_it
 
 #[test]
 fn stage4_closing_a_running_loop_is_an_error_and_the_loop_keeps_running() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let trace = Trace::new();
@@ -1398,7 +1414,7 @@ fn stage4_closing_a_running_loop_is_an_error_and_the_loop_keeps_running() {
 
 #[test]
 fn stage4_run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
-    watchdog(MAIN_SUSPECT, || {
+    watchdog_causes(MAIN_SUSPECT, || {
         let trace = Trace::new();
         let drops = DropCounter::new();
         let (probe, t) = (drops.probe(), trace.clone());
@@ -1429,7 +1445,7 @@ fn stage4_run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
 
 #[test]
 fn stage4_dropping_the_loop_drops_everything_pending_and_handles_report_closed() {
-    watchdog(STAGE1_SUSPECT, || {
+    watchdog_causes(STAGE1_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let handle = event_loop.handle();
         let remote = event_loop.remote();
