@@ -8,7 +8,9 @@
 //! mdBook only *logs* a wrong include path (as a `tracing` error) and leaves the `{{#include}}`
 //! text in the page; it says nothing at all when an include names an anchor the file lacks (the
 //! block is just empty). So around the build this module:
-//! 1. checks every include's file and anchor before rendering;
+//! 1. checks every include's file and anchor before rendering, and that every file the book
+//!    includes from has balanced anchors (each `ANCHOR: x` closed by one `ANCHOR_END: x`, no
+//!    name opened twice): mdBook includes a wrong region silently otherwise;
 //! 2. collects mdBook's own log and fails if it logged an error;
 //! 3. scans the rendered HTML for any include that was left unexpanded.
 
@@ -130,10 +132,12 @@ pub fn unexpanded_includes(out: &Path) -> Result<Vec<String>> {
 }
 
 /// Checks every `{{#include path[:anchor]}}` and `{{#rustdoc_include ...}}` in the Markdown under
-/// `src`: the file must exist (relative to the page, as mdBook resolves it) and, when the part
-/// after `:` is an anchor rather than line numbers, the file must have `ANCHOR: name`.
+/// `src`: the file must exist (relative to the page, as mdBook resolves it); when the part after
+/// `:` is an anchor rather than line numbers, the file must have `ANCHOR: name`; and every file
+/// included from must have balanced anchors (see [`anchor_problems`]), each reported once.
 pub fn include_problems(src: &Path) -> Result<Vec<String>> {
     let mut problems = Vec::new();
+    let mut anchors_checked = std::collections::BTreeSet::new();
     for page in files_with_extension(src, "md")? {
         let text = std::fs::read_to_string(&page)?;
         let shown = page
@@ -159,6 +163,12 @@ pub fn include_problems(src: &Path) -> Result<Vec<String>> {
                         continue;
                     }
                 };
+                if anchors_checked.insert(file.clone()) {
+                    let file_shown = file.canonicalize().unwrap_or_else(|_| file.clone());
+                    for problem in anchor_problems(&content) {
+                        problems.push(format!("{}:{problem}", file_shown.display()));
+                    }
+                }
                 if let Some(anchor) = anchor
                     && !has_anchor(&content, anchor)
                 {
@@ -205,16 +215,66 @@ fn include_target(link: &str) -> Option<(&str, Option<&str>)> {
 
 /// Whether some line has `ANCHOR: name` (mdBook's `ANCHOR:\s*([\w_-]+)`).
 fn has_anchor(content: &str, name: &str) -> bool {
-    content.lines().any(|line| {
-        line.match_indices("ANCHOR:").any(|(i, m)| {
-            let after = line[i + m.len()..].trim_start();
-            let word: String = after
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-                .collect();
-            word == name
-        })
+    content.lines().any(|line| markers_in(line, "ANCHOR:").any(|word| word == name))
+}
+
+/// The anchor names after each `marker` (`ANCHOR:` or `ANCHOR_END:`) in a line, read as mdBook
+/// reads them (`marker\s*([\w_-]+)`).
+fn markers_in<'a>(line: &'a str, marker: &'a str) -> impl Iterator<Item = &'a str> {
+    line.match_indices(marker).filter_map(move |(i, m)| {
+        let after = line[i + m.len()..].trim_start();
+        let end = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(after.len());
+        (end > 0).then(|| &after[..end])
     })
+}
+
+/// What is wrong with the anchors of one file, each as `<line>: <problem>`: an `ANCHOR: x`
+/// never closed by `ANCHOR_END: x`, an `ANCHOR_END: x` with no open `ANCHOR: x` before it, or a
+/// name used for two regions (mdBook would include only the first; an include of the second
+/// would silently show the wrong code).
+pub fn anchor_problems(content: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    // name -> line of its ANCHOR, while open; and the line of every region seen so far.
+    let mut open: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (n, line) in content.lines().enumerate() {
+        let n = n + 1;
+        for name in markers_in(line, "ANCHOR:") {
+            if let Some(first) = open.get(name) {
+                problems.push(format!(
+                    "{n}: `ANCHOR: {name}` again, but the one on line {first} is not closed yet \
+                     (a missing `ANCHOR_END: {name}`?)"
+                ));
+            } else if let Some(first) = seen.get(name) {
+                problems.push(format!(
+                    "{n}: a second anchor `{name}` (the first starts on line {first}); mdBook \
+                     includes only the first: rename one"
+                ));
+                // Still a region: its ANCHOR_END is not a stray.
+                open.insert(name, n);
+            } else {
+                open.insert(name, n);
+                seen.insert(name, n);
+            }
+        }
+        for name in markers_in(line, "ANCHOR_END:") {
+            if open.remove(name).is_none() {
+                problems.push(format!(
+                    "{n}: `ANCHOR_END: {name}` without an open `ANCHOR: {name}` before it"
+                ));
+            }
+        }
+    }
+    for (name, n) in open {
+        problems.push(format!(
+            "{n}: `ANCHOR: {name}` has no `ANCHOR_END: {name}` after it (mdBook would include \
+             the rest of the file)"
+        ));
+    }
+    problems.sort_by_key(|p| p.split(':').next().and_then(|n| n.parse::<usize>().ok()));
+    problems
 }
 
 /// Every file under `dir` (recursively) whose name ends in `.ext`, sorted.
@@ -322,6 +382,27 @@ mod tests {
             links_in(r"a {{#include x.rs:a}} b \{{#include y.rs}} {{#title T}}"),
             vec!["include x.rs:a", "title T"]
         );
+    }
+
+    #[test]
+    fn balanced_anchors_have_no_problems() {
+        let file = "// ANCHOR: all\n// ANCHOR: inner\nx\n// ANCHOR_END: inner\n// ANCHOR_END: all\n\
+                    // ANCHOR: other\n// ANCHOR_END: other\n";
+        assert_eq!(anchor_problems(file), Vec::<String>::new());
+    }
+
+    #[test]
+    fn unbalanced_and_duplicate_anchors_are_named_with_their_lines() {
+        let file = "// ANCHOR: open\nx\n// ANCHOR_END: stray\n// ANCHOR: twice\n// ANCHOR_END: twice\n\
+                    // ANCHOR: twice\n// ANCHOR_END: twice\n";
+        let problems = anchor_problems(file);
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].starts_with("1: `ANCHOR: open` has no `ANCHOR_END: open`"), "{problems:#?}");
+        assert!(problems[1].starts_with("3: `ANCHOR_END: stray` without"), "{problems:#?}");
+        assert!(problems[2].starts_with("6: a second anchor `twice`"), "{problems:#?}");
+
+        let reopened = anchor_problems("// ANCHOR: a\n// ANCHOR: a\n// ANCHOR_END: a\n");
+        assert!(reopened[0].starts_with("2: `ANCHOR: a` again"), "{reopened:#?}");
     }
 
     #[test]

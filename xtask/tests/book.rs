@@ -138,3 +138,39 @@ fn a_wrong_include_path_or_anchor_fails_the_build() {
         .to_string();
     assert!(err.contains("could not load the book"), "{err}");
 }
+
+#[test]
+fn an_unbalanced_anchor_fails_the_build_naming_file_and_anchor() {
+    // The included anchor exists, but its ANCHOR_END was deleted: mdBook would include the rest
+    // of the file without a word.
+    let no_end = scratch("no-anchor-end");
+    tiny_book(&no_end, "code.rs:here");
+    std::fs::write(
+        no_end.join("src/code.rs"),
+        "// ANCHOR: here\nfn included_line() {}\nfn not_meant_for_the_book() {}\n",
+    )
+    .unwrap();
+    let err = build(&no_end, Some(&no_end.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("code.rs:1: `ANCHOR: here` has no `ANCHOR_END: here`"),
+        "the error must name the file, the line and the anchor: {err}"
+    );
+
+    // A file included whole is checked too: a stray ANCHOR_END is a region someone lost.
+    let stray_end = scratch("stray-anchor-end");
+    tiny_book(&stray_end, "code.rs");
+    std::fs::write(
+        stray_end.join("src/code.rs"),
+        "fn included_line() {}\n// ANCHOR_END: gone\n",
+    )
+    .unwrap();
+    let err = build(&stray_end, Some(&stray_end.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("code.rs:2: `ANCHOR_END: gone` without an open `ANCHOR: gone`"),
+        "{err}"
+    );
+}
