@@ -4,9 +4,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The workspace root (this crate sits at `tests/check`).
+/// The workspace root (this crate sits at `tests/check`). Found from the run-time
+/// `CARGO_MANIFEST_DIR` that cargo gives each test, not the compile-time one: with a
+/// `CARGO_TARGET_DIR` shared by two checkouts, the compile-time path may name the other tree.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .ancestors()
         .nth(2)
         .expect("tests/check sits two levels below the root")

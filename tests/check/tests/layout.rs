@@ -242,3 +242,174 @@ fn every_include_points_at_an_existing_file_and_anchor() {
         }
     }
 }
+
+/// One `{{#include ...}}` or `{{#rustdoc_include ...}}` in a page under book/src.
+struct Include {
+    /// The page, relative to book/src (`ch03-event-loop.md`).
+    page: String,
+    line: usize,
+    /// The expression as written, `{{#include ../../x.rs:anchor}}`.
+    text: String,
+    /// The included file, resolved like mdBook does (relative to the page) and canonical when
+    /// it exists.
+    file: PathBuf,
+}
+
+/// Every include in every Markdown page under book/src, in and out of code fences (escaped
+/// `\{{#include}}` is text, not an include).
+fn book_includes() -> Vec<Include> {
+    let src = root().join("book/src");
+    let mut pages = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    let mut includes = Vec::new();
+    for page in pages {
+        let text = read(&page);
+        let shown = page.strip_prefix(&src).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(start) = rest.find("{{#") {
+                let escaped = rest[..start].ends_with('\\');
+                let after = &rest[start + 3..];
+                let Some(end) = after.find("}}") else { break };
+                let inner = after[..end].trim();
+                rest = &after[end + 2..];
+                let Some((kind, arg)) = inner.split_once(char::is_whitespace) else { continue };
+                if escaped || !(kind == "include" || kind == "rustdoc_include") {
+                    continue;
+                }
+                let path = arg.split_whitespace().next().unwrap_or("").split(':').next().unwrap_or("");
+                let file = page.parent().unwrap().join(path);
+                includes.push(Include {
+                    page: shown.clone(),
+                    line: n + 1,
+                    text: format!("{{{{#{inner}}}}}"),
+                    file: file.canonicalize().unwrap_or(file),
+                });
+            }
+        }
+    }
+    includes
+}
+
+/// `path` relative to the workspace root, for messages.
+fn from_root(path: &Path) -> String {
+    let root = root().canonicalize().unwrap_or_else(|_| root());
+    path.strip_prefix(&root).unwrap_or(path).display().to_string()
+}
+
+#[test]
+fn no_page_includes_a_file_the_learner_edits() {
+    let mut found = Vec::new();
+    for include in book_includes() {
+        let Ok(text) = fs::read_to_string(&include.file) else {
+            continue; // a missing file is every_include_points_at_an_existing_file_and_anchor's to report
+        };
+        if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| l.contains("TODO(ch")) {
+            let marker = &line[line.find("TODO(ch").unwrap()..];
+            let marker = &marker[..marker.find(')').map_or(marker.len(), |i| i + 1)];
+            found.push(format!(
+                "book/src/{}:{}: {}\n    {} is a file the learner edits (it has {marker} markers, \
+                 the first on line {}): the page would show the stub, and go stale as the learner \
+                 types.",
+                include.page,
+                include.line,
+                include.text,
+                from_root(&include.file),
+                n + 1,
+            ));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "\n\n{} include(s) of a file that has a `TODO(chNN)` marker:\n{}\n\nFix: include from \
+         book/listings/chNN-<slug>/ (code written for the book), from a given file the learner \
+         never edits (it lives once in the exercise, without TODO markers, and the solution \
+         compiles it with #[path]), or, for the answer, from solutions/ on the chapter's \
+         -solution page.\n",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// `(indentation, link)` of every linked item in SUMMARY.md, in order.
+fn summary_items() -> Vec<(usize, String)> {
+    read(&root().join("book/src/SUMMARY.md"))
+        .lines()
+        .filter_map(|l| {
+            let link = l.split("](").nth(1)?.split(')').next()?;
+            let indent = l.len() - l.trim_start().len();
+            (!link.is_empty()).then(|| (indent, link.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_chapter_with_an_exercise_has_its_solution_page_nested_under_it() {
+    let items = summary_items();
+    let mut problems = Vec::new();
+    for e in exercises() {
+        let chapter = format!("{}.md", e.dir);
+        let solution = format!("{}-solution.md", e.dir);
+        let Some(at) = items.iter().position(|(_, link)| *link == chapter) else {
+            continue; // every_chapter_with_an_exercise_is_complete reports a missing chapter
+        };
+        if !root().join("book/src").join(&solution).is_file() {
+            problems.push(format!(
+                "exercises/{} has no reference solution page book/src/{solution}: the answer goes \
+                 there (including from solutions/{}), not on book/src/{chapter}",
+                e.dir, e.dir
+            ));
+        }
+        let indent = items[at].0;
+        let nested = items[at + 1..]
+            .iter()
+            .take_while(|(i, _)| *i > indent)
+            .any(|(_, link)| *link == solution);
+        if !nested {
+            problems.push(format!(
+                "SUMMARY.md does not list {solution} as a nested item under {chapter}; add, right \
+                 after the chapter's line:\n        {}- [Reference solution]({solution})",
+                " ".repeat(indent + 4)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n\n{}\n", problems.join("\n"));
+}
+
+#[test]
+fn only_solution_pages_include_from_solutions() {
+    let solutions = root().join("solutions").canonicalize().expect("solutions/ exists");
+    let found: Vec<String> = book_includes()
+        .into_iter()
+        .filter(|i| i.file.starts_with(&solutions) && !i.page.ends_with("-solution.md"))
+        .map(|i| {
+            let solution_page = i.page.replace(".md", "-solution.md");
+            format!(
+                "book/src/{}:{}: {}\n    shows the reference solution ({}) on the chapter page, \
+                 before the learner has tried. Move it to book/src/{solution_page}, and teach on \
+                 this page with code from book/listings/.",
+                i.page,
+                i.line,
+                i.text,
+                from_root(&i.file)
+            )
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "\n\n{} include(s) from solutions/ on a chapter page:\n{}\n",
+        found.len(),
+        found.join("\n")
+    );
+}
