@@ -182,8 +182,9 @@ impl Wake for ThreadWaker {
 /// Runs `future` to completion on the calling thread and returns its output.
 ///
 /// Contract: polls once, then at most once per wake, never in a loop: between polls the thread
-/// sleeps until the waker is called. Wakes that arrive before the next poll coalesce into that
-/// one poll; a wake that arrives early (even during a poll) is kept, not lost. `future` need not
+/// sleeps until the waker is called. Every wake is followed by a poll, and wakes that arrive
+/// before that poll coalesce into it; a wake that arrives early (even during a poll) is kept,
+/// not lost. `future` need not
 /// be `Unpin`: it is pinned where it is for as long as it runs.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     drop(future); // dropped unpolled, so it runs nothing (remove this line)

@@ -13,7 +13,7 @@ use hand_futures::yield_now;
 
 fn main() {
     let mut greeting = async {
-        let names = vec![String::from("alice"), String::from("bob")];
+        let names = [String::from("alice"), String::from("bob")];
         let first = &names[0];
         yield_now().await;
         format!("hello, {first}")

@@ -39,10 +39,31 @@ pub fn wait_for_worker() {
 }
 // ANCHOR_END: wait_for_ready
 
+// ANCHOR: which_thread
+/// Whether the calling thread is the one `handle` refers to: only then will an `unpark` on
+/// `handle` end this thread's `park`.
+pub fn is_this_thread(handle: &thread::Thread) -> bool {
+    thread::current().id() == handle.id()
+}
+
+/// A handle taken on one thread is "this thread" there, and not on any other.
+pub fn handles_know_their_thread() -> (bool, bool) {
+    let main = thread::current();
+    let here = is_this_thread(&main);
+    let elsewhere = thread::scope(|s| s.spawn(|| is_this_thread(&main)).join().unwrap());
+    (here, elsewhere) // (true, false)
+}
+// ANCHOR_END: which_thread
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use course_support::watchdog;
+
+    #[test]
+    fn a_thread_handle_is_this_thread_only_on_its_own_thread() {
+        assert_eq!(handles_know_their_thread(), (true, false));
+    }
 
     #[test]
     fn an_unpark_before_park_is_kept_as_the_token() {

@@ -8,9 +8,10 @@ use std::task::{Context, Poll, Waker};
 use crate::slot::{Setter, Slot, slot};
 
 // ANCHOR: self_reference
-/// Waits for a go-ahead, then greets the first name. The borrow `first` points into `names`,
-/// and both live inside this function's future, because `first` is used after the `.await`.
-pub async fn greet_first(names: Vec<String>, go_ahead: Slot<()>) -> String {
+/// Waits for a go-ahead, then greets the first name. The array `names` is stored inside this
+/// function's future, and so is `first`, a reference into it, because `first` is used after the
+/// `.await`.
+pub async fn greet_first(names: [String; 2], go_ahead: Slot<()>) -> String {
     let first = &names[0]; // a reference into a local of this future...
     go_ahead.await; // ...still alive across the .await
     format!("hello, {first}")
@@ -21,7 +22,7 @@ pub async fn greet_first(names: Vec<String>, go_ahead: Slot<()>) -> String {
 /// Polls a `greet_first` future by hand, twice, without moving it in between.
 pub fn greet_by_hand() -> (Poll<String>, Poll<String>) {
     let (go_ahead, setter): (Slot<()>, Setter<()>) = slot();
-    let future = greet_first(vec!["alice".into(), "bob".into()], go_ahead);
+    let future = greet_first(["alice".into(), "bob".into()], go_ahead);
     // `pin!` moves the future into this stack frame and hands out a `Pin<&mut _>` to it. From
     // here on the future cannot be moved (nor returned from this function): only the pinned
     // reference is left to reach it.
@@ -43,7 +44,7 @@ pub type BoxGreeting = Pin<Box<dyn Future<Output = String> + Send>>;
 /// Two futures of different types in one `Vec`, which only works behind a pointer.
 pub fn greetings(go_ahead: Slot<()>) -> Vec<BoxGreeting> {
     vec![
-        Box::pin(greet_first(vec!["carol".into()], go_ahead)),
+        Box::pin(greet_first(["carol".into(), "dave".into()], go_ahead)),
         Box::pin(async { String::from("hello, whoever is there") }),
     ]
 }
@@ -118,7 +119,7 @@ mod tests {
     #[test]
     fn counted_polls_a_child_that_is_not_unpin() {
         let (go_ahead, setter) = slot();
-        let mut counted = pin!(Counted::new(greet_first(vec!["dan".into()], go_ahead)));
+        let mut counted = pin!(Counted::new(greet_first(["dan".into(), "erin".into()], go_ahead)));
         let (waker, wakes) = CountingWaker::new();
         let mut cx = Context::from_waker(&waker);
         assert_eq!(counted.as_mut().poll(&mut cx), Poll::Pending);
