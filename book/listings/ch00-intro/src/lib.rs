@@ -1,4 +1,4 @@
-//! Chapter 0: the notes' three timelines. Jobs A, B and C wait 2, 1 and 3 seconds; we run them
+//! Chapter 0: three timelines of one example. Jobs A, B and C wait 2, 1 and 3 seconds; we run them
 //! blocking one after another, awaited one after another, and concurrently, and draw when each
 //! one ran.
 //!
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// How long one notional second lasts when the demo runs in real time.
 pub const REAL_SECOND: Duration = Duration::from_millis(200);
 
-/// The notes' jobs: a name and how many seconds it waits.
+/// The example's jobs: a name and how many seconds it waits.
 pub const JOBS: [(&str, u64); 3] = [("A", 2), ("B", 1), ("C", 3)];
 
 /// When one job ran, in notional seconds since its timeline began.
@@ -108,9 +108,13 @@ pub async fn concurrent(unit: Unit) -> Vec<Span> {
 const COLS: usize = 6;
 
 /// Draws one timeline: a ruler, one bar per job, and the total.
+///
+/// The ruler ends at the total *rounded*, not rounded up: a real run finishes a few milliseconds
+/// late (6.02 notional seconds, say), and must draw the same 6 s ruler as the exact virtual run
+/// the book shows, not a 7 s one with an empty second.
 pub fn render(title: &str, spans: &[Span]) -> String {
     let total = spans.iter().map(|s| s.end).fold(0.0, f64::max);
-    let seconds = total.ceil() as usize;
+    let seconds = total.round() as usize;
     let mut out = String::new();
     writeln!(out, "{title}").unwrap();
     let ruler: String = (0..=seconds).map(|s| format!("{:<COLS$}", format!("{s}s"))).collect();
