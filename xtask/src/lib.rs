@@ -4,15 +4,21 @@
 pub mod book;
 pub mod serve;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What every fallible step returns; messages are written for the author who has to fix them.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The workspace root (this package lives in `xtask/`).
+/// The workspace root (this package lives in `xtask/`). From the run-time `CARGO_MANIFEST_DIR`
+/// (cargo sets it for `cargo run` and `cargo test`) when there is one: with a `CARGO_TARGET_DIR`
+/// shared by two checkouts, the compile-time path may name the other checkout.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("src/book.rs").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask sits one level below the workspace root")
         .to_path_buf()
