@@ -441,6 +441,20 @@ fn assert_takes_turns(events: &[generators::Event], spawned: &[&str]) {
     }
 }
 
+/// Fails with the message for a tick that counts steps instead of passes over the queue.
+fn assert_one_tick_per_pass(events: &[generators::Event]) {
+    let first_tick = events.first().map(|e| e.tick);
+    let in_first_pass = events.iter().take_while(|e| Some(e.tick) == first_tick).count();
+    let ticks: Vec<u64> = events.iter().map(|e| e.tick).collect();
+    assert!(
+        in_first_pass > 1,
+        "the first pass over three ready tasks should resume all three at the same tick, but the \
+         tick changed after the first step: the tick counts passes over the ready queue (one \
+         tick for all the tasks that were ready when the pass began), so add 1 after the pass, \
+         not after each step. Ticks of the steps: {ticks:?}"
+    );
+}
+
 fn abc(trace: &Trace) -> Scheduler {
     let mut s = Scheduler::new();
     s.spawn("A", Job::new("A", 2, trace));
@@ -470,6 +484,7 @@ fn stage3_scheduler_steps_tasks_fifo_one_pass_per_tick() {
     watchdog("Scheduler::run never returns?", || {
         let events = abc(&Trace::new()).run();
         assert_takes_turns(&events, &["A", "B", "C"]);
+        assert_one_tick_per_pass(&events);
         let got: Vec<(u64, &str, &Step)> =
             events.iter().map(|e| (e.tick, e.task.as_str(), &e.step)).collect();
         use Step::{Finished as F, Yielded as Y};
@@ -493,6 +508,7 @@ fn stage3_concurrent_jobs_take_the_longest_not_the_sum() {
         let mut s = abc(&Trace::new());
         let events = s.run();
         assert_takes_turns(&events, &["A", "B", "C"]);
+        assert_one_tick_per_pass(&events);
         let last = events.last().expect("the scheduler reported no steps").tick;
         assert_ne!(last, 6, "the jobs finished at tick 6 = 2 + 1 + 3: they ran one after another");
         assert_eq!(last, 3, "interleaved, jobs of 2, 1 and 3 ticks are all done at tick 3");
