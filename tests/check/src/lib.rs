@@ -2,7 +2,7 @@
 //! exercises are. The checks themselves are integration tests, so root `cargo test` runs them.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The workspace root (this crate sits at `tests/check`). Found from the run-time
 /// `CARGO_MANIFEST_DIR` that cargo gives each test, not the compile-time one: with a

@@ -153,10 +153,10 @@ fn every_chapter_with_an_exercise_is_complete() {
         }
     }
     for page in pages {
-        if let Some(dir) = page.strip_suffix(".md").filter(|p| p.starts_with("ch")) {
-            if root().join("exercises").join(dir).is_dir() {
-                assert!(root().join("solutions").join(dir).is_dir(), "{page}: exercise without solution");
-            }
+        if let Some(dir) = page.strip_suffix(".md").filter(|p| p.starts_with("ch"))
+            && root().join("exercises").join(dir).is_dir()
+        {
+            assert!(root().join("solutions").join(dir).is_dir(), "{page}: exercise without solution");
         }
     }
 }

@@ -334,6 +334,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::waker_clone_wake)] // the point: a clone's wake counts on the shared counter
     fn counting_waker_counts_clones_and_refs() {
         let (waker, counter) = CountingWaker::new();
         waker.wake_by_ref();

@@ -124,7 +124,8 @@ fn check_exact(cases: &[PathBuf]) {
         if outcome.is_err() {
             let _ = writeln!(
                 failures,
-                "{}\n    its compiler output is not its blessed {} (trybuild's report is above)",
+                "{}\n    it did not fail as its blessed {} records: it compiled, or its errors \
+                 differ (trybuild's report above says which and shows the difference)",
                 describe(case),
                 file_name(&case.with_extension("stderr")),
             );
