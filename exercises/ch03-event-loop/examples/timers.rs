@@ -1,4 +1,4 @@
-//! The notes' three jobs, A (2 s), B (1 s) and C (3 s), as timers on the loop, then as a
+//! Three jobs, A (2 s), B (1 s) and C (3 s) (chapter 0's example), as timers on the loop, then as a
 //! future that sleeps. Everything runs on the virtual clock, so the hour at the end takes
 //! no time at all.
 //!

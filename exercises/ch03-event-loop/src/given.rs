@@ -168,6 +168,28 @@ pub(crate) struct State {
     pub(crate) closed: bool,
     /// Callbacks that panicked, oldest first, until `take_panics`.
     pub(crate) panics: Vec<CallbackPanic>,
+    /// `push_timer` cleans cancelled timers out of the heap when it reaches this size.
+    pub(crate) clean_timers_at: usize,
+}
+
+/// The heap is never cleaned below this size (asyncio's threshold is 100 timers too).
+const MIN_CLEAN_TIMERS_AT: usize = 100;
+
+impl State {
+    /// Pushes `timer` onto the heap; use this rather than `timers.push`. When the heap has
+    /// doubled since its last clean-up, it first drops the shells of cancelled timers: a loop
+    /// that cancels many long timers (chapter 5's timeouts) then holds at most about twice as
+    /// many shells as live timers, at an amortised cost of O(1) per push. asyncio does the
+    /// same when more than half of its (over 100) timers are cancelled.
+    pub(crate) fn push_timer(&mut self, timer: Timer) {
+        if self.timers.len() >= self.clean_timers_at {
+            // Shells only: a cancelled timer's callback was dropped by `cancel`, so nothing
+            // runs here that could call back into the loop.
+            self.timers.retain(|t| !t.entry.is_cancelled());
+            self.clean_timers_at = (2 * self.timers.len()).max(MIN_CLEAN_TIMERS_AT);
+        }
+        self.timers.push(timer);
+    }
 }
 
 /// The part of the loop other threads may reach: callbacks they inject, and the thread to
@@ -293,6 +315,7 @@ impl EventLoop {
                     stopping: false,
                     closed: false,
                     panics: Vec::new(),
+                    clean_timers_at: MIN_CLEAN_TIMERS_AT,
                 }),
                 remote: Arc::new(Remote::new()),
                 locals: RefCell::new(HashMap::new()),

@@ -125,7 +125,8 @@ impl EventLoop {
         F: FnOnce() + 'static,
     {
         let _ = (deadline, callback);
-        // TODO(ch03) stage 2: `Timer::new` with the next sequence number, onto the heap.
+        // TODO(ch03) stage 2: `Timer::new` with the next sequence number, onto the heap
+        // with `state.push_timer` (it also cleans out cancelled timers now and then).
         todo!("EventLoop::call_at: push a Timer onto the heap, unless the loop is closed")
     }
 
