@@ -51,3 +51,22 @@ pub fn check(binary: &str, args: &[&str], command: &str, file: &str) {
          Run `cargo xtask outputs` to regenerate it.\n--- in the book ---\n{on_disk}\n--- printed now ---\n{expected}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_missing_generated_file_is_named_with_the_error() {
+        if std::env::var_os("UPDATE_BOOK_OUTPUT").is_some() {
+            return; // would write the file instead of reading it
+        }
+        let caught = std::panic::catch_unwind(|| {
+            super::check("true", &[], "true", "no-such-output-for-this-test.txt")
+        });
+        let message = crate::panic_message(&*caught.expect_err("a missing file must fail"));
+        let path = super::workspace_root().join("book/src/generated/no-such-output-for-this-test.txt");
+        assert!(
+            message.starts_with(&format!("cannot read {}: ", path.display())) && message.contains("No such file"),
+            "{message}"
+        );
+    }
+}
