@@ -88,6 +88,30 @@ fn lookups(
     (get_user, get_orders)
 }
 
+/// Polls `future` once, failing with the message for the commonest state-machine bug if it
+/// returns `Pending` although nothing arranged a wake. The lookups of these tests wake their
+/// waker whenever they return `Pending`, so a `Pending` without a wake came from `LoadProfile`
+/// itself.
+fn poll_expecting_a_wake_with_pending<F>(future: &mut F, trace: &Trace) -> Poll<F::Output>
+where
+    F: Future + Unpin,
+{
+    let (waker, wakes) = CountingWaker::new();
+    let before = trace.lines().len();
+    let result = poll_once(future, &waker);
+    if result.is_pending() && wakes.wakes() == 0 {
+        panic!(
+            "LoadProfile returned Pending although no inner future was Pending (nothing arranged \
+             a wake, so nobody would ever poll it again). The async fn only pauses at an \
+             .await whose future is Pending: after a state's work is done (get_user() called, \
+             the user arrived), go on to the next state in the same poll, in a loop. This poll \
+             ran: {:?}",
+            &trace.lines()[before..]
+        );
+    }
+    result
+}
+
 /// Polls `future` until it is ready, writing one line per poll: its result, what the trace
 /// logged during that poll, and how many wakes had happened by then.
 fn transcript<F>(mut future: F, trace: &Trace) -> Vec<String>
@@ -98,7 +122,18 @@ where
     let mut lines = Vec::new();
     for n in 1..=10 {
         let before = trace.lines().len();
+        let wakes_before = wakes.wakes();
         let result = poll_once(&mut future, &waker);
+        if result.is_pending() && wakes.wakes() == wakes_before {
+            // Same check as `poll_expecting_a_wake_with_pending`, with this transcript's waker.
+            panic!(
+                "LoadProfile returned Pending at poll {n} although no inner future was Pending \
+                 (nothing arranged a wake, so nobody would ever poll it again). The async fn \
+                 only pauses at an .await whose future is Pending: after a state's work is done, \
+                 go on to the next state in the same poll, in a loop. This poll ran: {:?}",
+                &trace.lines()[before..]
+            );
+        }
         let logged = trace.lines()[before..].join(", ");
         lines.push(format!("poll {n}: {result:?}; ran: [{logged}]; wakes so far: {}", wakes.wakes()));
         if result.is_ready() {
@@ -201,10 +236,12 @@ fn stage1_yield_now_wakes_its_waker_before_returning_pending() {
 #[test]
 fn stage4_block_on_finishes_a_future_that_yields() {
     watchdog(
-        "a future returned Pending without arranging a wake, so block_on rightly sleeps forever: \
-         YieldNow must call the waker (cx.waker().wake_by_ref()) before returning Pending. \
-         If YieldNow passes its own tests, block_on is losing that wake, which arrives during \
-         the poll: is the notified flag cleared after the poll instead of by wait?",
+        "block_on slept forever on a future that yields three times. Likely causes, most likely \
+         first: (1) block_on loses the wake, which YieldNow makes during the poll: is the \
+         notified flag cleared (or a new ThreadWaker made) after the poll, instead of the wake \
+         being consumed by wait? (2) YieldNow returns Pending without calling \
+         cx.waker().wake_by_ref() (the stage 1 tests say so); (3) ThreadWaker's wake_by_ref \
+         does not record the wake (the stage 3 tests say so).",
         || {
             let out = block_on(async {
                 for _ in 0..3 {
@@ -278,9 +315,8 @@ fn stage2_load_profile_asks_for_orders_only_once_the_user_has_arrived() {
         let trace = Trace::new();
         let (get_user, get_orders) = lookups(&trace, 1, 0);
         let mut future = LoadProfile::new(get_user, get_orders);
-        let (waker, _) = CountingWaker::new();
 
-        let first = poll_once(&mut future, &waker);
+        let first = poll_expecting_a_wake_with_pending(&mut future, &trace);
         assert_eq!(
             first,
             Poll::Pending,
@@ -295,7 +331,7 @@ fn stage2_load_profile_asks_for_orders_only_once_the_user_has_arrived() {
              Ran: {:?}",
             trace.lines()
         );
-        let second = poll_once(&mut future, &waker);
+        let second = poll_expecting_a_wake_with_pending(&mut future, &trace);
         assert!(
             second.is_ready(),
             "the second poll found the user ready and the orders ready at once, so LoadProfile \
@@ -474,7 +510,7 @@ fn stage2_load_profile_polled_after_completion_panics_with_a_clear_message() {
         let (get_user, get_orders) = lookups(&trace, 0, 0);
         let mut future = LoadProfile::new(get_user, get_orders);
         let (waker, _) = CountingWaker::new();
-        let first = poll_once(&mut future, &waker);
+        let first = poll_expecting_a_wake_with_pending(&mut future, &trace);
         assert!(
             first.is_ready(),
             "with both lookups ready at once, the first poll must finish; LoadProfile returned \
@@ -793,7 +829,7 @@ impl Future for WokenDuringPoll {
 }
 
 #[test]
-fn stage4_block_on_keeps_a_wake_that_arrives_during_the_poll() {
+fn stage4_block_on_a_wake_that_arrives_during_the_poll_is_kept() {
     watchdog(
         "block_on slept forever: the future was woken (from another thread) while it was being \
          polled, before block_on went to sleep, and that wake was lost. Is the notified flag \
@@ -808,10 +844,11 @@ fn stage4_block_on_keeps_a_wake_that_arrives_during_the_poll() {
 #[test]
 fn stage4_block_on_runs_the_hand_written_state_machine_to_the_end() {
     watchdog(
-        "a future returned Pending without arranging a wake, so block_on sleeps forever: \
-         does LoadProfile return Pending only when an inner future did (which then arranged \
-         the wake), and does YieldNow wake its waker? (Or block_on loses wakes that arrive \
-         during a poll.)",
+        "block_on slept forever on LoadProfile with lookups that yield. Likely causes, most \
+         likely first: (1) block_on loses wakes that arrive during a poll (is the notified flag \
+         cleared after the poll?); (2) LoadProfile returns Pending when no inner future did \
+         (stage 2 says so); (3) YieldNow does not wake its waker, or ThreadWaker's wake_by_ref \
+         does not record the wake (stages 1 and 3).",
         || {
             let trace = Trace::new();
             let (t1, t2) = (trace.clone(), trace.clone());
@@ -939,8 +976,12 @@ impl Future for StaysPut {
 #[test]
 fn stage4_block_on_drives_futures_that_are_not_unpin() {
     watchdog(
-        "block_on never returned although the future was woken from another thread: does the \
-         waker unpark the thread block_on runs on, and does wait see the wake?",
+        "block_on never returned. Likely causes, most likely first: (1) block_on loses a wake \
+         that arrives during the poll (the second half awaits yield_now, which wakes during the \
+         poll): is the notified flag cleared, or a new ThreadWaker made, after the poll? \
+         (2) block_on polls with a waker that is not its ThreadWaker's, or waits on another \
+         one; (3) an earlier stage: YieldNow must wake its waker, and ThreadWaker's wake and \
+         wake_by_ref must record the wake and unpark (stages 1 and 3 say which).",
         || {
             // A future that is !Unpin by declaration, woken from another thread.
             let woken = Arc::new(AtomicUsize::new(0));
