@@ -19,7 +19,9 @@ use std::sync::mpsc::{self, Sender};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
-use course_support::{CountingWaker, Trace, panic_message, poll_once, watchdog};
+use course_support::{
+    CountingWaker, Trace, panic_message, poll_once, watchdog, watchdog_causes,
+};
 use hand_futures::{
     LoadProfile, Profile, ThreadWaker, User, WaitError, block_on, load_profile, ready, yield_now,
 };
@@ -235,13 +237,15 @@ fn stage1_yield_now_wakes_its_waker_before_returning_pending() {
 
 #[test]
 fn stage4_block_on_finishes_a_future_that_yields() {
-    watchdog(
-        "block_on slept forever on a future that yields three times. Likely causes, most likely \
-         first: (1) block_on loses the wake, which YieldNow makes during the poll: is the \
-         notified flag cleared (or a new ThreadWaker made) after the poll, instead of the wake \
-         being consumed by wait? (2) YieldNow returns Pending without calling \
-         cx.waker().wake_by_ref() (the stage 1 tests say so); (3) ThreadWaker's wake_by_ref \
-         does not record the wake (the stage 3 tests say so).",
+    watchdog_causes(
+        &[
+            "block_on loses the wake, which YieldNow makes during the poll: is the notified flag \
+                 cleared (or a new ThreadWaker made) after the poll, instead of the wake being \
+                 consumed by wait?",
+            "YieldNow returns Pending without calling cx.waker().wake_by_ref() (the stage 1 tests \
+                 say so)",
+            "ThreadWaker's wake_by_ref does not record the wake (the stage 3 tests say so).",
+        ],
         || {
             let out = block_on(async {
                 for _ in 0..3 {
@@ -843,12 +847,14 @@ fn stage4_block_on_a_wake_that_arrives_during_the_poll_is_kept() {
 
 #[test]
 fn stage4_block_on_runs_the_hand_written_state_machine_to_the_end() {
-    watchdog(
-        "block_on slept forever on LoadProfile with lookups that yield. Likely causes, most \
-         likely first: (1) block_on loses wakes that arrive during a poll (is the notified flag \
-         cleared after the poll?); (2) LoadProfile returns Pending when no inner future did \
-         (stage 2 says so); (3) YieldNow does not wake its waker, or ThreadWaker's wake_by_ref \
-         does not record the wake (stages 1 and 3).",
+    watchdog_causes(
+        &[
+            "block_on loses wakes that arrive during a poll (is the notified flag cleared after \
+                 the poll?)",
+            "LoadProfile returns Pending when no inner future did (stage 2 says so)",
+            "YieldNow does not wake its waker, or ThreadWaker's wake_by_ref does not record the \
+                 wake (stages 1 and 3).",
+        ],
         || {
             let trace = Trace::new();
             let (t1, t2) = (trace.clone(), trace.clone());
@@ -975,13 +981,15 @@ impl Future for StaysPut {
 
 #[test]
 fn stage4_block_on_drives_futures_that_are_not_unpin() {
-    watchdog(
-        "block_on never returned. Likely causes, most likely first: (1) block_on loses a wake \
-         that arrives during the poll (the second half awaits yield_now, which wakes during the \
-         poll): is the notified flag cleared, or a new ThreadWaker made, after the poll? \
-         (2) block_on polls with a waker that is not its ThreadWaker's, or waits on another \
-         one; (3) an earlier stage: YieldNow must wake its waker, and ThreadWaker's wake and \
-         wake_by_ref must record the wake and unpark (stages 1 and 3 say which).",
+    watchdog_causes(
+        &[
+            "block_on loses a wake that arrives during the poll (the second half awaits \
+                 yield_now, which wakes during the poll): is the notified flag cleared, or a new \
+                 ThreadWaker made, after the poll?",
+            "block_on polls with a waker that is not its ThreadWaker's, or waits on another one",
+            "an earlier stage: YieldNow must wake its waker, and ThreadWaker's wake and \
+                 wake_by_ref must record the wake and unpark (stages 1 and 3 say which).",
+        ],
         || {
             // A future that is !Unpin by declaration, woken from another thread.
             let woken = Arc::new(AtomicUsize::new(0));
