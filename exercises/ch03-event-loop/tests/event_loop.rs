@@ -64,10 +64,146 @@ impl Clock for TestClock {
     }
     fn idle_until(&self, deadline: Option<Duration>) {
         self.idles.lock().unwrap().push(deadline);
+        check_idle(deadline);
         if deadline.is_some() {
             self.time.idle_until(deadline);
         }
     }
+}
+
+thread_local! {
+    /// Set by [`request_stop`]: the test asked the running loop to stop.
+    static STOP_REQUESTED: Cell<bool> = const { Cell::new(false) };
+    /// Set when the main future of a checked `run_until_complete` returned `Ready`.
+    static MAIN_READY: Cell<bool> = const { Cell::new(false) };
+    /// While a checked `run_until_complete` runs: how often its main future was polled.
+    static MAIN_POLLS: Cell<Option<u32>> = const { Cell::new(None) };
+    /// Idles without a deadline in this run: a loop with nothing to wait for.
+    static IDLES_WITHOUT_DEADLINE: Cell<u32> = const { Cell::new(0) };
+    /// The first idle that began after one of the two: its deadline, and whether the main
+    /// future was the reason to stop (`true`) or `stop()` was (`false`).
+    static IDLED_WHILE_STOPPING: Cell<Option<(Option<Duration>, bool)>> = const { Cell::new(None) };
+}
+
+/// Every stop in these tests goes through here, so the test clocks can tell a loop that
+/// idles after `stop()` (a loop that must return) from one that idles for another reason.
+fn request_stop(handle: &Handle) {
+    STOP_REQUESTED.set(true);
+    handle.stop().unwrap();
+}
+
+/// Called by the test clocks (on the loop's thread) when the loop idles: true, and recorded, if
+/// the test had asked the loop to stop. The clock then returns at once instead of waiting.
+fn idling_while_stopping(deadline: Option<Duration>) -> bool {
+    let (stop, main) = (STOP_REQUESTED.get(), MAIN_READY.get());
+    if stop || main {
+        if IDLED_WHILE_STOPPING.get().is_none() {
+            IDLED_WHILE_STOPPING.set(Some((deadline, main && !stop)));
+        }
+        return true;
+    }
+    false
+}
+
+/// What the test clocks do when the loop idles: fail at once if it must not idle now (it
+/// would wait for a timer, or forever), or if it keeps idling with nothing to wait for.
+fn check_idle(deadline: Option<Duration>) {
+    if idling_while_stopping(deadline) {
+        let (deadline, main) = IDLED_WHILE_STOPPING.get().expect("just recorded");
+        panic!("{}", idle_while_stopping_message(deadline, main));
+    }
+    if deadline.is_none() {
+        let n = IDLES_WITHOUT_DEADLINE.get() + 1;
+        IDLES_WITHOUT_DEADLINE.set(n);
+        if n >= 1000 {
+            panic!("{}", nothing_to_wait_for_message());
+        }
+    }
+}
+
+fn idle_while_stopping_message(deadline: Option<Duration>, main: bool) -> String {
+    if main {
+        format!(
+            "the main future returned Ready, and then the loop went idle \
+             (idle_until({deadline:?})) instead of returning. Most likely the Ready does not stop \
+             the loop (set `done` and call stop() when the poll returns Ready); or the loop idles \
+             although `stopping` is set (stage1_a_stopping_loop_never_idles)"
+        )
+    } else {
+        format!(
+            "the loop went idle (idle_until({deadline:?})) after stop() had been called: idle \
+             only if the ready queue is empty AND `stopping` is not set. A stopping loop that \
+             idles waits for its next timer, or forever (stage1_a_stopping_loop_never_idles)"
+        )
+    }
+}
+
+fn nothing_to_wait_for_message() -> String {
+    let start = "the loop went idle with no timer, 1000 times in a row: with a real clock it \
+                 would sleep forever, since nothing is left that could wake it";
+    match MAIN_POLLS.get() {
+        Some(0) => format!(
+            "{start}. The main future was never polled: its MainWaker must start woken \
+             (`MainWaker::new(remote, true)`), so that the first iteration polls it"
+        ),
+        Some(polls) => format!(
+            "{start}. The main future was polled {polls} times and is waiting for a wake that \
+             never reached the loop. Likely causes, most likely first: (1) Sleep's timer \
+             callback does not wake the stored waker (stage3_sleep_wakes_its_waker_when_its_\
+             timer_fires); (2) MainWaker::wake_by_ref does not raise `woken`; (3) run_once does \
+             not poll the main future when `woken` is raised"
+        ),
+        None => format!(
+            "{start}, and it was never told to stop. Likely causes, most likely first: (1) \
+             run_forever does not check `stopping` after every iteration; (2) a due timer (the \
+             one that would stop the loop) was dropped instead of moved to the ready queue"
+        ),
+    }
+}
+
+/// Fails with the one message for a loop that idled when it should have returned.
+fn report_idle_while_stopping(what: &str) {
+    let idled = IDLED_WHILE_STOPPING.take();
+    STOP_REQUESTED.set(false);
+    MAIN_READY.set(false);
+    MAIN_POLLS.set(None);
+    IDLES_WITHOUT_DEADLINE.set(0);
+    if let Some((deadline, main)) = idled {
+        panic!("{what}: {}", idle_while_stopping_message(deadline, main));
+    }
+}
+
+/// Marks its future's `Ready` for the test clocks: from then on the loop must not idle.
+struct MarkReady<F: Future>(Pin<Box<F>>);
+
+impl<F: Future> Future for MarkReady<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let polls = MAIN_POLLS.get().unwrap_or(0) + 1;
+        MAIN_POLLS.set(Some(polls));
+        if polls >= 1000 {
+            panic!(
+                "the main future was polled 1000 times, although it wakes itself only when \
+                 something it waits for happens: it is polled in every iteration. Most likely \
+                 its MainWaker's `woken` flag is never cleared (read and clear it in one step with \
+                 `woken.swap(false, ..)` before you poll), or the poll does not look at the flag"
+            );
+        }
+        let poll = self.0.as_mut().poll(cx);
+        if poll.is_ready() {
+            MAIN_READY.set(true);
+        }
+        poll
+    }
+}
+
+/// Runs one `run_forever` / `run_until_complete` of the loop under test, adds the course's
+/// hint to a `RefCell` panic, and fails first with the one message for a loop that idled after
+/// `stop()`, whatever else that mistake broke in the test.
+fn checked_run<T>(what: &str, run: impl FnOnce() -> T) -> T {
+    let out = panic::catch_unwind(AssertUnwindSafe(run));
+    report_idle_while_stopping(what);
+    out.unwrap_or_else(|p| explain_borrow_panic(what, p))
 }
 
 /// A loop on a fresh test clock, and a clone of the clock to read its records.
@@ -92,16 +228,15 @@ fn explain_borrow_panic(what: &str, payload: Box<dyn std::any::Any + Send>) -> !
     panic::resume_unwind(payload)
 }
 
-/// `run_forever`, with the course's hint added to a `RefCell` panic.
+/// `run_forever`, checked (see [`checked_run`]).
 fn run_forever(event_loop: &EventLoop) -> Result<(), LoopError> {
-    panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_forever()))
-        .unwrap_or_else(|p| explain_borrow_panic("run_forever", p))
+    checked_run("run_forever", || event_loop.run_forever())
 }
 
-/// `run_until_complete`, with the course's hint added to a `RefCell` panic.
+/// `run_until_complete`, checked (see [`checked_run`]).
 fn run_until_complete<F: Future>(event_loop: &EventLoop, future: F) -> Result<F::Output, LoopError> {
-    panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_until_complete(future)))
-        .unwrap_or_else(|p| explain_borrow_panic("run_until_complete", p))
+    MAIN_POLLS.set(Some(0));
+    checked_run("run_until_complete", || event_loop.run_until_complete(MarkReady(Box::pin(future))))
 }
 
 /// A callback that pushes `line` to `trace`.
@@ -119,7 +254,7 @@ fn log_time(trace: &Trace, handle: &Handle, line: &str) -> impl FnOnce() + 'stat
 /// A callback that stops the loop.
 fn stopper(handle: &Handle) -> impl FnOnce() + 'static {
     let handle = handle.clone();
-    move || handle.stop().unwrap()
+    move || request_stop(&handle)
 }
 
 /// Fails the test if any callback panicked: a `RefCell` borrow held while a callback runs shows
@@ -233,7 +368,7 @@ fn stage1_stop_before_a_run_keeps_the_queue_and_runs_one_iteration() {
                 })
                 .unwrap();
             event_loop.call_soon(log(&trace, "B")).unwrap();
-            event_loop.stop();
+            request_stop(&event_loop.handle());
             run_forever(&event_loop).unwrap();
             assert_no_panics(&event_loop);
             let lines = trace.lines();
@@ -262,7 +397,7 @@ fn stage1_stop_finishes_the_current_iteration_and_keeps_the_rest_for_the_next_ru
         event_loop
             .call_soon(move || {
                 t.push("A stops the loop");
-                h.stop().unwrap();
+                request_stop(&h);
                 h.call_soon(log(&t, "D (scheduled by A)")).unwrap();
             })
             .unwrap();
@@ -314,7 +449,7 @@ fn stage1_each_run_forgets_the_previous_stop() {
                 let (h2, t2) = (h.clone(), t.clone());
                 h.call_soon(move || {
                     t2.push("second iteration");
-                    h2.stop().unwrap();
+                    request_stop(&h2);
                 })
                 .unwrap();
             })
@@ -345,7 +480,7 @@ fn stage1_the_loop_is_running_and_current_only_during_a_run() {
                 s.borrow_mut().push(format!("is_running={}", h.is_running()));
                 let current = Handle::current().is_some_and(|c| c.is_running());
                 s.borrow_mut().push(format!("current={current}"));
-                h.stop().unwrap();
+                request_stop(&h);
             })
             .unwrap();
         run_forever(&event_loop).unwrap();
@@ -413,7 +548,11 @@ fn stage1_a_panicking_callback_is_reported_and_the_loop_keeps_going() {
         event_loop.call_soon(stopper(&handle)).unwrap();
 
         let run = panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_forever()));
+        report_idle_while_stopping("run_forever");
         let run = run.unwrap_or_else(|p| {
+            if panic_message(&*p).contains("borrow") {
+                explain_borrow_panic("run_forever", p);
+            }
             panic!(
                 "a panicking callback took the loop down ({}): run each callback under \
                  catch_unwind and record the panic",
@@ -560,7 +699,7 @@ fn stage2_an_hour_of_one_second_ticks_runs_in_virtual_time() {
             fn tick(handle: Handle, ticks: Rc<Cell<u32>>) {
                 ticks.set(ticks.get() + 1);
                 if ticks.get() == 3600 {
-                    handle.stop().unwrap();
+                    request_stop(&handle);
                 } else {
                     let next = handle.clone();
                     handle.call_later(secs(1), move || tick(next, ticks)).unwrap();
@@ -594,7 +733,11 @@ fn stage2_a_deadline_in_the_past_runs_soon_and_time_never_goes_back() {
             event_loop.call_at(secs(12), stopper(&handle)).unwrap();
 
             let run = panic::catch_unwind(AssertUnwindSafe(|| event_loop.run_forever()));
+            report_idle_while_stopping("run_forever");
             let run = run.unwrap_or_else(|p| {
+                if panic_message(&*p).contains("borrow") {
+                    explain_borrow_panic("run_forever", p);
+                }
                 panic!(
                     "call_at with a deadline in the past made the loop panic ({}). \
                      Duration subtraction underflows: compare, or use saturating_sub",
@@ -758,7 +901,7 @@ fn stage3_sleep_wakes_its_waker_when_its_timer_fires() {
             .call_later(secs(2), move || {
                 t.push(format!("wakes at 2 s: {}", c.wakes()));
                 t.push(format!("poll at 2 s: {:?}", poll_shelf(&s, &w)));
-                h.stop().unwrap();
+                request_stop(&h);
             })
             .unwrap();
         run_forever(&event_loop).unwrap();
@@ -806,7 +949,7 @@ fn stage3_sleep_arms_one_timer_however_often_it_is_polled() {
         event_loop
             .call_later(secs(2), move || {
                 t.push(format!("{}", c.wakes()));
-                h.stop().unwrap();
+                request_stop(&h);
             })
             .unwrap();
         run_forever(&event_loop).unwrap();
@@ -844,7 +987,7 @@ fn stage3_sleep_wakes_the_waker_of_its_latest_poll() {
         event_loop
             .call_later(secs(2), move || {
                 t.push(format!("first waker: {}, latest waker: {}", c1.wakes(), c2.wakes()));
-                h.stop().unwrap();
+                request_stop(&h);
             })
             .unwrap();
         run_forever(&event_loop).unwrap();
@@ -1112,6 +1255,10 @@ impl Clock for TellWhenIdle {
         self.clock.now()
     }
     fn idle_until(&self, deadline: Option<Duration>) {
+        if idling_while_stopping(deadline) {
+            let (deadline, main) = IDLED_WHILE_STOPPING.get().expect("just recorded");
+            panic!("{}", idle_while_stopping_message(deadline, main));
+        }
         let _ = self.idle.send(());
         self.clock.idle_until(deadline);
     }
@@ -1190,7 +1337,7 @@ fn stage4_call_soon_threadsafe_from_another_thread_runs_on_the_loop() {
                     .call_soon_threadsafe(move || {
                         let same_thread = thread::current().id() == loop_thread;
                         t.push(format!("ran on the loop's thread: {same_thread}"));
-                        Handle::current().expect("no current loop inside a callback").stop().unwrap();
+                        request_stop(&Handle::current().expect("no current loop inside a callback"));
                     })
                     .unwrap();
             });
@@ -1222,7 +1369,7 @@ fn stage4_a_callback_injected_during_an_iteration_keeps_the_loop_awake() {
                 remote
                     .call_soon_threadsafe(move || {
                         t.push("injected ran");
-                        Handle::current().expect("no current loop inside a callback").stop().unwrap();
+                        request_stop(&Handle::current().expect("no current loop inside a callback"));
                     })
                     .unwrap();
             })
@@ -1350,7 +1497,7 @@ fn stage4_a_running_loop_cannot_be_run_again_nor_can_another_loop_nest_inside_it
                     let other = EventLoop::with_clock(VirtualClock::new());
                     s.push(format!("another loop={:?}", other.run_until_complete(async { 2 })));
                     s.push(format!("run={:?}", run_with_clock(VirtualClock::new(), async { 3 })));
-                    h.stop().unwrap();
+                    request_stop(&h);
                 })
                 .unwrap();
             run_forever(&event_loop).unwrap();
