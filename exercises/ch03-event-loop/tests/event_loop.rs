@@ -116,7 +116,13 @@ fn check_idle(deadline: Option<Duration>) {
         let n = IDLES_WITHOUT_DEADLINE.get() + 1;
         IDLES_WITHOUT_DEADLINE.set(n);
         if n >= 1000 {
-            panic!("{}", nothing_to_wait_for_message());
+            panic!(
+                "{}",
+                nothing_to_wait_for_message(
+                    "the loop went idle with no timer, 1000 times in a row: with a real clock it \
+                     would sleep forever, since nothing is left that could wake it"
+                )
+            );
         }
     }
 }
@@ -138,9 +144,7 @@ fn idle_while_stopping_message(deadline: Option<Duration>, main: bool) -> String
     }
 }
 
-fn nothing_to_wait_for_message() -> String {
-    let start = "the loop went idle with no timer, 1000 times in a row: with a real clock it \
-                 would sleep forever, since nothing is left that could wake it";
+fn nothing_to_wait_for_message(start: &str) -> String {
     match MAIN_POLLS.get() {
         Some(0) => format!(
             "{start}. The main future was never polled: its MainWaker must start woken \
@@ -821,7 +825,9 @@ fn stage2_a_stopping_loop_does_not_wait_for_its_next_timer() {
         assert_eq!(
             trace.lines(),
             ["hour@3600"],
-            "the hour timer must survive the stop and fire in the next run, at 3600 s"
+            "the hour timer must survive the stop and fire in the next run, at 3600 s (if the \
+             next run returned at once instead: reset `stopping` when a run ends, \
+             stage1_each_run_forgets_the_previous_stop)"
         );
     });
 }
@@ -1079,8 +1085,17 @@ fn stage3_a_finished_main_future_ends_the_run_at_once() {
         let handle = event_loop.handle();
         // A backstop an hour away: stops a loop that does not stop by itself.
         event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
-        let out = run_until_complete(&event_loop, async { "done" });
+        let polls = Rc::new(Cell::new(0));
+        let future = CountPolls { inner: Box::pin(async { "done" }), polls: polls.clone() };
+        let out = run_until_complete(&event_loop, future);
         assert_no_panics(&event_loop);
+        assert_ne!(
+            polls.get(),
+            0,
+            "the main future was never polled (the run ended at {:?}, stopped by the backstop \
+             timer): its MainWaker must start woken, so that the first iteration polls it",
+            event_loop.time()
+        );
         assert_eq!(
             event_loop.time(),
             Duration::ZERO,
@@ -1169,7 +1184,9 @@ fn stage3_run_until_complete_runs_timers_alongside_and_stops_when_the_future_is_
         assert_eq!(
             trace.lines().last().map(String::as_str),
             Some("late timer@3"),
-            "the 3 s timer must still be pending after run_until_complete, and fire later"
+            "the 3 s timer must still be pending after run_until_complete, and fire in the \
+             next run (if that run returned at once instead: reset `stopping` when a run ends, \
+             stage1_each_run_forgets_the_previous_stop)"
         );
     });
 }
@@ -1206,7 +1223,9 @@ fn stage3_stop_during_run_until_complete_is_an_error_and_keeps_the_other_callbac
         assert_eq!(
             trace.lines(),
             ["later@5"],
-            "the loop's other timers must survive the stop: the 5 s timer fires in the next run"
+            "the loop's other timers must survive the stop: the 5 s timer fires in the next run \
+             (if that run returned at once instead: reset `stopping` when a run ends, \
+             stage1_each_run_forgets_the_previous_stop)"
         );
     });
 }
@@ -1216,7 +1235,7 @@ fn stage3_a_panic_in_the_main_future_reaches_the_caller_and_the_loop_stays_usabl
     watchdog_causes(MAIN_SUSPECT, || {
         let (event_loop, _) = virtual_loop();
         let caught = panic::catch_unwind(AssertUnwindSafe(|| {
-            event_loop.run_until_complete(async { panic!("the main future broke") })
+            run_until_complete(&event_loop, async { panic!("the main future broke") })
         }));
         let payload = caught.expect_err(
             "the main future panicked but run_until_complete returned: its panic belongs to \
@@ -1258,6 +1277,16 @@ impl Clock for TellWhenIdle {
         if idling_while_stopping(deadline) {
             let (deadline, main) = IDLED_WHILE_STOPPING.get().expect("just recorded");
             panic!("{}", idle_while_stopping_message(deadline, main));
+        }
+        if deadline.is_none() && MAIN_POLLS.get() == Some(0) {
+            // Parking now would wait forever: nothing else can wake a future never polled.
+            panic!(
+                "{}",
+                nothing_to_wait_for_message(
+                    "the loop was about to park its thread with no timer (idle_until(None)), \
+                     which would wait forever"
+                )
+            );
         }
         let _ = self.idle.send(());
         self.clock.idle_until(deadline);
@@ -1565,13 +1594,14 @@ fn stage4_run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
         let trace = Trace::new();
         let drops = DropCounter::new();
         let (probe, t) = (drops.probe(), trace.clone());
-        let out = run_with_clock(VirtualClock::new(), async move {
+        MAIN_POLLS.set(Some(0));
+        let out = checked_run("run_with_clock", || run_with_clock(TestClock::default(), MarkReady(Box::pin(async move {
             let handle = Handle::current().expect("no current loop inside the future");
             // Still pending when the future is done: run must not leave it behind.
             handle.call_later(secs(3600), move || t.push(format!("{probe:?} ran"))).unwrap();
             sleep(secs(5)).await;
             (handle.time().unwrap(), handle)
-        });
+        }))));
         let (at, handle) = out.expect("run_with_clock failed");
         assert_eq!(at, secs(5), "run returns when the future is done, at 5 s");
         // Closed or dropped, the two look the same from here: run must not keep its loop.
