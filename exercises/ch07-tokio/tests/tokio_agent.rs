@@ -150,8 +150,8 @@ impl Bench {
         assert!(
             !log.finished,
             "tool `{name}` ran to its end although {why}: it was not cancelled. Dropping a tokio \
-             `JoinHandle` does NOT stop the task (it detaches it, unlike chapter 4's abort-on-drop \
-             design); abort it, or keep the tasks in a `JoinSet`, whose drop aborts every task in it"
+             `JoinHandle` does NOT stop the task (it detaches it, as chapter 4's handles do); \
+             abort it, or keep the tasks in a `JoinSet`, whose drop aborts every task in it"
         );
         assert!(
             log.dropped,

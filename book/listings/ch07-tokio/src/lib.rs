@@ -62,9 +62,9 @@ pub async fn spawn_and_abort() -> (u32, bool, bool) {
 // ANCHOR_END: spawn
 
 // ANCHOR: detach
-/// Dropping a tokio `JoinHandle` does not cancel the task: it *detaches* it (chapter 4's
-/// handles abort on drop; tokio's, like asyncio's tasks, keep running). Returns how many
-/// times the detached task ticked after its handle was gone.
+/// Dropping a tokio `JoinHandle` does not cancel the task: it *detaches* it, exactly like
+/// chapter 4's handles (and an asyncio task nobody awaits). Returns how many times the detached
+/// task ticked after its handle was gone.
 pub async fn dropped_handle_keeps_running() -> usize {
     let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handle = tokio::spawn({
