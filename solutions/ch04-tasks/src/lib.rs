@@ -11,13 +11,14 @@
 mod error;
 #[path = "../../../exercises/ch04-tasks/src/legacy.rs"]
 pub mod legacy;
+#[path = "../../../exercises/ch04-tasks/src/given.rs"]
+mod given;
 mod promise;
 
 pub use error::JoinError;
+pub use given::{Builder, JoinHandle, spawn, spawn_named};
 pub use promise::{BrokenPromise, Promise, Resolver, lookup_async, promise};
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
@@ -26,49 +27,30 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use event_loop::{Handle, LoopError, RemoteHandle};
+use event_loop::{Handle, LoopError};
 
 use error::panic_message;
+use given::{CURRENT_TASK, Fail, JoinState, Task, TaskId, TaskWaker, Tasks};
 
-/// A task's number on its loop, from 1 in spawn order (asyncio names unnamed tasks `Task-1`, ...).
-type TaskId = u64;
-
-// ANCHOR: table
-/// The loop's tasks. One per loop, in the loop's local storage (`Handle::local::<Tasks>()`), so
-/// it is dropped with the loop, and with it every task's future.
-#[derive(Default)]
-struct Tasks {
-    /// Every task that has not finished, by id (a `BTreeMap`, so listing is in spawn order).
-    table: RefCell<BTreeMap<TaskId, Task>>,
-    /// The last id handed out.
-    last_id: Cell<TaskId>,
+// ANCHOR: solution_finish
+impl<T> JoinState<T> {
+    /// Sets the result and wakes the task awaiting the handle, if any. The first result wins:
+    /// an abort that comes after the output must not replace it.
+    fn finish(&self, result: Result<T, JoinError>) {
+        if self.finished.replace(true) {
+            return;
+        }
+        *self.result.borrow_mut() = Some(result);
+        // Taken out first: the RefCell borrow ends before wake() runs any code.
+        let joiner = self.joiner.borrow_mut().take();
+        if let Some(joiner) = joiner {
+            joiner.wake();
+        }
+    }
 }
+// ANCHOR_END: solution_finish
 
-/// One unfinished task: its future, and what its step needs around the poll.
-struct Task {
-    name: Rc<str>,
-    /// `None` while the task's step is polling it: the step takes the future out of the table,
-    /// so no `RefCell` borrow is held while task code runs (task code spawns, aborts, lists).
-    future: Option<Pin<Box<dyn Future<Output = ()>>>>,
-    /// The task's waker, made once; it also carries the "a step is queued" flag.
-    waker: Arc<TaskWaker>,
-    /// `abort()` was called while the task was being polled: drop it when the poll returns.
-    abort_requested: bool,
-    /// Completes the task's `JoinHandle` with an error (panic, abort); the output type is erased.
-    join: Rc<dyn Fail>,
-}
-// ANCHOR_END: table
-
-// ANCHOR: waker
-/// A task's waker. A `Waker` must be `Send + Sync`, the task is not, so the waker holds no part
-/// of the task: only its id, the thread-safe way onto its loop, and the "scheduled" flag.
-struct TaskWaker {
-    id: TaskId,
-    remote: RemoteHandle,
-    /// Set while a step of this task is queued: more wakes before it runs queue nothing more.
-    scheduled: AtomicBool,
-}
-
+// ANCHOR: solution_waker
 impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
@@ -82,114 +64,7 @@ impl Wake for TaskWaker {
         }
     }
 }
-// ANCHOR_END: waker
-
-// ANCHOR: join_state
-/// What a task and its `JoinHandle` share: the result, once there is one, and the waker of
-/// whoever awaits the handle.
-struct JoinState<T> {
-    result: RefCell<Option<Result<T, JoinError>>>,
-    /// A result was set (it stays set after the handle took the value out).
-    finished: Cell<bool>,
-    joiner: RefCell<Option<Waker>>,
-}
-
-impl<T> JoinState<T> {
-    fn new() -> Self {
-        JoinState { result: RefCell::new(None), finished: Cell::new(false), joiner: RefCell::new(None) }
-    }
-
-    /// Sets the result and wakes the awaiting task. The first result wins: an abort that comes
-    /// after the output cannot replace it.
-    fn finish(&self, result: Result<T, JoinError>) {
-        if self.finished.replace(true) {
-            return;
-        }
-        *self.result.borrow_mut() = Some(result);
-        let joiner = self.joiner.borrow_mut().take();
-        if let Some(joiner) = joiner {
-            joiner.wake();
-        }
-    }
-}
-
-/// The type-erased side of a `JoinState`: the table can fail a task without knowing its `T`.
-trait Fail {
-    fn fail(&self, error: JoinError);
-}
-
-impl<T> Fail for JoinState<T> {
-    fn fail(&self, error: JoinError) {
-        self.finish(Err(error));
-    }
-}
-// ANCHOR_END: join_state
-
-thread_local! {
-    /// The name of the task being polled on this thread, if any.
-    static CURRENT_TASK: RefCell<Option<Rc<str>>> = const { RefCell::new(None) };
-}
-
-// ANCHOR: api
-/// Owns nothing: the loop owns the task. Await it for the task's result; drop it to detach the
-/// task (it keeps running); `abort` it to drop the task's future.
-#[must_use = "dropping a JoinHandle detaches the task; await it to get the result"]
-pub struct JoinHandle<T> {
-    id: TaskId,
-    name: Rc<str>,
-    state: Rc<JoinState<T>>,
-    /// The loop, as a `Weak`: a handle kept inside another task must not keep the table alive.
-    handle: Handle,
-}
-
-/// Configures a task before spawning it (asyncio's `create_task(coro, name=...)`).
-#[derive(Debug, Default, Clone)]
-pub struct Builder {
-    name: Option<String>,
-}
-
-impl Builder {
-    pub fn new() -> Self {
-        Builder::default()
-    }
-
-    /// The task's name, shown by `current_name`, `live_tasks` and `JoinError`.
-    /// Unnamed tasks are called `task-<id>`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Spawns on the loop running on this thread. Panics outside a running loop (asyncio's
-    /// `create_task` raises `RuntimeError: no running event loop`).
-    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + 'static, // do not change: a compile-fail check relies on `'static`
-        F::Output: 'static,
-    {
-        let handle = Handle::current().expect("spawn() called outside a running event loop");
-        self.spawn_on(&handle, future).expect("the running loop refused a task")
-    }
-}
-
-/// Spawns `future` as a task on the running loop (asyncio's `create_task`).
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    Builder::new().spawn(future)
-}
-
-/// Spawns a named task on the running loop (`create_task(coro, name=name)`).
-pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    Builder::new().name(name).spawn(future)
-}
-// ANCHOR_END: api
+// ANCHOR_END: solution_waker
 
 // ANCHOR: solution_spawn
 impl Builder {
@@ -274,16 +149,6 @@ fn step(id: TaskId) {
 
 // ANCHOR: solution_handle
 impl<T> JoinHandle<T> {
-    /// The task's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether the task has a result (output, panic or abort), taken or not.
-    pub fn is_finished(&self) -> bool {
-        self.state.finished.get()
-    }
-
     /// Drops the task's future now, so its destructors run now, and completes this handle with
     /// `JoinError::Cancelled`. A finished task keeps its result (a no-op). Called from inside the
     /// task's own poll, the future is dropped as soon as that poll returns.
