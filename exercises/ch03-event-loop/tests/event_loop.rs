@@ -65,6 +65,19 @@ impl Clock for TestClock {
     fn idle_until(&self, deadline: Option<Duration>) {
         self.idles.lock().unwrap().push(deadline);
         check_idle(deadline);
+        if let Some(deadline) = deadline
+            && deadline <= self.time.now()
+        {
+            let n = IDLES_UNTIL_THE_PAST.get() + 1;
+            IDLES_UNTIL_THE_PAST.set(n);
+            if n >= 1000 {
+                panic!(
+                    "the loop went idle until {deadline:?}, a deadline that had already passed, \
+                     1000 times in a row: the timer there is due but never moves to the ready \
+                     queue. A due timer is one whose deadline is <= now, not == now"
+                );
+            }
+        }
         if deadline.is_some() {
             self.time.idle_until(deadline);
         }
@@ -80,6 +93,8 @@ thread_local! {
     static MAIN_POLLS: Cell<Option<u32>> = const { Cell::new(None) };
     /// Idles without a deadline in this run: a loop with nothing to wait for.
     static IDLES_WITHOUT_DEADLINE: Cell<u32> = const { Cell::new(0) };
+    /// Idles until a deadline that had already passed: a due timer the loop does not take.
+    static IDLES_UNTIL_THE_PAST: Cell<u32> = const { Cell::new(0) };
     /// The first idle that began after one of the two: its deadline, and whether the main
     /// future was the reason to stop (`true`) or `stop()` was (`false`).
     static IDLED_WHILE_STOPPING: Cell<Option<(Option<Duration>, bool)>> = const { Cell::new(None) };
@@ -151,7 +166,7 @@ fn nothing_to_wait_for_message(start: &str) -> String {
              (`MainWaker::new(remote, true)`), so that the first iteration polls it"
         ),
         Some(polls) => format!(
-            "{start}. The main future was polled {polls} times and is waiting for a wake that \
+            "{start}. The main future was polled ({polls}x) and is waiting for a wake that \
              never reached the loop. Likely causes, most likely first: (1) Sleep's timer \
              callback does not wake the stored waker (stage3_sleep_wakes_its_waker_when_its_\
              timer_fires); (2) MainWaker::wake_by_ref does not raise `woken`; (3) run_once does \
@@ -172,6 +187,7 @@ fn report_idle_while_stopping(what: &str) {
     MAIN_READY.set(false);
     MAIN_POLLS.set(None);
     IDLES_WITHOUT_DEADLINE.set(0);
+    IDLES_UNTIL_THE_PAST.set(0);
     if let Some((deadline, main)) = idled {
         panic!("{what}: {}", idle_while_stopping_message(deadline, main));
     }
@@ -204,10 +220,19 @@ impl<F: Future> Future for MarkReady<F> {
 /// Runs one `run_forever` / `run_until_complete` of the loop under test, adds the course's
 /// hint to a `RefCell` panic, and fails first with the one message for a loop that idled after
 /// `stop()`, whatever else that mistake broke in the test.
-fn checked_run<T>(what: &str, run: impl FnOnce() -> T) -> T {
+fn checked_run<T>(what: &str, run: impl FnOnce() -> Result<T, LoopError>) -> Result<T, LoopError> {
+    let nested = Handle::current().is_some();
     let out = panic::catch_unwind(AssertUnwindSafe(run));
     report_idle_while_stopping(what);
-    out.unwrap_or_else(|p| explain_borrow_panic(what, p))
+    let out = out.unwrap_or_else(|p| explain_borrow_panic(what, p));
+    if !nested && matches!(out, Err(LoopError::AlreadyRunning)) {
+        panic!(
+            "{what} returned Err(AlreadyRunning), but no loop is running on this thread: an \
+             earlier run left `running` set (or CURRENT filled). The run guard's Drop must reset \
+             both, on every way out of a run"
+        );
+    }
+    out
 }
 
 /// A loop on a fresh test clock, and a clone of the clock to read its records.
@@ -421,9 +446,10 @@ fn stage1_stop_finishes_the_current_iteration_and_keeps_the_rest_for_the_next_ru
         assert_eq!(
             lines,
             ["A stops the loop", "B", "C"],
-            "D was scheduled during the iteration that stopped: it belongs to the next iteration"
+            "D was scheduled during the iteration that stopped: it belongs to the next iteration \
+             (an iteration runs only the callbacks queued when it began: count them first)"
         );
-        assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned");
+        assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned: the run guard's Drop resets `running`");
 
         event_loop.call_soon(stopper(&handle)).unwrap();
         run_forever(&event_loop).unwrap();
@@ -565,7 +591,7 @@ fn stage1_a_panicking_callback_is_reported_and_the_loop_keeps_going() {
         });
         assert_eq!(run, Ok(()), "a callback's panic is reported by take_panics, not by run_forever");
         assert_eq!(trace.lines(), ["before", "after"], "the other callbacks must still run");
-        assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned");
+        assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned: the run guard's Drop resets `running`");
 
         let panics = event_loop.take_panics();
         assert_eq!(panics.len(), 1, "exactly one callback panicked, but take_panics gave {panics:?}");
@@ -642,6 +668,12 @@ fn stage2_timers_with_equal_deadlines_fire_in_scheduling_order() {
         assert_no_panics(&event_loop);
 
         let lines = trace.lines();
+        assert_ne!(
+            lines.first().map(String::as_str),
+            Some("late"),
+            "the 2 s timer fired before the ten 1 s timers: latest deadline first. BinaryHeap \
+             pops its greatest element, so the earliest deadline must compare greatest"
+        );
         let fifo: Vec<String> = (0..10).map(|i| i.to_string()).collect();
         let lifo: Vec<String> = fifo.iter().rev().cloned().collect();
         assert_ne!(
@@ -742,6 +774,9 @@ fn stage2_a_deadline_in_the_past_runs_soon_and_time_never_goes_back() {
                 if panic_message(&*p).contains("borrow") {
                     explain_borrow_panic("run_forever", p);
                 }
+                if !panic_message(&*p).contains("overflow") {
+                    panic::resume_unwind(p);
+                }
                 panic!(
                     "call_at with a deadline in the past made the loop panic ({}). \
                      Duration subtraction underflows: compare, or use saturating_sub",
@@ -751,8 +786,14 @@ fn stage2_a_deadline_in_the_past_runs_soon_and_time_never_goes_back() {
             run.unwrap();
             assert_no_panics(&event_loop);
 
+            let lines = trace.lines();
+            assert!(
+                !(lines.len() == 2 && lines[0].starts_with("past") && lines[1].starts_with("zero")),
+                "the timer at 5 s fired before the one at 0 s ({lines:?}): latest deadline first. \
+                 BinaryHeap pops its greatest element, so the earliest deadline must compare greatest"
+            );
             assert_eq!(
-                trace.lines(),
+                lines,
                 ["zero@10", "past@10"],
                 "deadlines in the past are due at once, earliest first, and loop time stays at \
                  10 s (it must never go back to a timer's deadline)"
@@ -1074,7 +1115,7 @@ fn stage3_run_until_complete_polls_once_per_wake_and_returns_the_output() {
             secs(3),
             "the future slept 2 s then 1 s: run_until_complete returned at the wrong time"
         );
-        assert!(!event_loop.is_running(), "is_running() is still true after run_until_complete returned");
+        assert!(!event_loop.is_running(), "is_running() is still true after run_until_complete returned: the run guard's Drop resets `running`");
     });
 }
 
@@ -1128,8 +1169,16 @@ fn stage3_the_loop_does_not_idle_while_the_main_future_is_woken() {
         let (event_loop, clock) = virtual_loop();
         let handle = event_loop.handle();
         event_loop.call_later(secs(3600), stopper(&handle)).unwrap();
-        let out = run_until_complete(&event_loop, YieldOnce(false));
+        let polls = Rc::new(Cell::new(0));
+        let future = CountPolls { inner: Box::pin(YieldOnce(false)), polls: polls.clone() };
+        let out = run_until_complete(&event_loop, future);
         assert_no_panics(&event_loop);
+        assert_ne!(
+            polls.get(),
+            0,
+            "the main future was never polled: its MainWaker must start woken, so that the \
+             first iteration polls it"
+        );
         assert_eq!(
             clock.idles(),
             [],
@@ -1553,7 +1602,7 @@ fn stage4_a_running_loop_cannot_be_run_again_nor_can_another_loop_nest_inside_it
                  run the event loop while another loop is running', and 'asyncio.run() cannot \
                  be called from a running event loop')"
             );
-            assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned");
+            assert!(!event_loop.is_running(), "is_running() is still true after run_forever returned: the run guard's Drop resets `running`");
             assert!(
                 Handle::current().is_none(),
                 "Handle::current() must be None after the run: a refused run must not clear or \
@@ -1584,7 +1633,8 @@ fn stage4_closing_a_running_loop_is_an_error_and_the_loop_keeps_running() {
             "close() from inside the running loop is refused, and the loop carries on"
         );
         assert!(!event_loop.is_closed(), "the refused close() must not have closed the loop");
-        assert_eq!(event_loop.close(), Ok(()), "once stopped, the loop can be closed");
+        assert_eq!(event_loop.close(), Ok(()), "once stopped, the loop can be closed (Err(CloseWhileRunning) here: the run left \
+             `running` set; the run guard's Drop resets it)");
     });
 }
 
@@ -1602,7 +1652,13 @@ fn stage4_run_makes_a_loop_runs_the_future_and_leaves_no_loop_behind() {
             sleep(secs(5)).await;
             (handle.time().unwrap(), handle)
         }))));
-        let (at, handle) = out.expect("run_with_clock failed");
+        let (at, handle) = out.unwrap_or_else(|e| {
+            panic!(
+                "run_with_clock failed: {e:?} (CloseWhileRunning: the run left `running` set, and \
+                 the run guard's Drop resets it; StoppedBeforeComplete: the future was done at 5 s, \
+                 but the run ended before)"
+            )
+        });
         assert_eq!(at, secs(5), "run returns when the future is done, at 5 s");
         // Closed or dropped, the two look the same from here: run must not keep its loop.
         assert!(
