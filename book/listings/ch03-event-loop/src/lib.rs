@@ -134,7 +134,7 @@ impl Door {
 // ANCHOR: wrapper
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 /// One non-generic step, as the loop's `run_once` is: it polls "some future with no output",
 /// whatever the caller's future was. (A real loop polls when woken; this demo just retries.)
@@ -193,7 +193,7 @@ pub fn polls_to_complete<F: Future>(future: F) -> u32 {
     let mut polls = 0;
     loop {
         polls += 1;
-        if let Poll::Ready(_) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        if future.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_ready() {
             return polls;
         }
     }
@@ -205,6 +205,7 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
     use std::rc::Rc;
+    use std::task::Poll;
 
     #[test]
     fn toy_loop_runs_fifo_and_follow_up_work() {
