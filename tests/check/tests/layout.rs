@@ -413,3 +413,78 @@ fn only_solution_pages_include_from_solutions() {
         found.join("\n")
     );
 }
+
+/// Every table row of an appendix page (`book/src/appendix-*.md`) links to the chapter that
+/// teaches it, and every page it links to is a page of the book: a file in book/src that
+/// SUMMARY.md lists. So the cheat sheet, the pitfalls and the glossary never send a reader to a
+/// chapter that is not there (mdBook renders such a link as a dead one, without an error).
+#[test]
+fn every_appendix_row_links_to_a_page_that_exists() {
+    let src = root().join("book/src");
+    let mut appendices: Vec<PathBuf> = fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", src.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("appendix-") && name.ends_with(".md")
+        })
+        .collect();
+    appendices.sort();
+    let listed = summary_pages();
+    let is_separator = |l: &str| l.starts_with('|') && l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '));
+    let mut rows = 0;
+    let mut problems = Vec::new();
+    for page in &appendices {
+        let name = page.file_name().unwrap().to_string_lossy().into_owned();
+        let text = read(page);
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for (i, line) in lines.iter().enumerate() {
+            let header = lines.get(i + 1).is_some_and(|next| is_separator(next));
+            if !line.starts_with('|') || is_separator(line) || header {
+                continue;
+            }
+            rows += 1;
+            let targets: Vec<&str> = line
+                .split("](")
+                .skip(1)
+                .filter_map(|rest| rest.split(')').next())
+                .map(|target| target.split('#').next().unwrap_or(""))
+                .filter(|target| !target.contains("://") && !target.is_empty())
+                .collect();
+            if targets.is_empty() {
+                problems.push(format!(
+                    "book/src/{name}:{}: this row links to no chapter; every row names the page \
+                     that teaches it, e.g. `[ch. 4](ch04-tasks.md)`",
+                    i + 1
+                ));
+            }
+            for target in targets {
+                if !src.join(target).is_file() {
+                    problems.push(format!(
+                        "book/src/{name}:{}: links to `{target}`, which does not exist in \
+                         book/src. Fix the link, or, if it is a chapter still being written, \
+                         link a page that exists until it lands",
+                        i + 1
+                    ));
+                } else if !listed.iter().any(|l| l == target) {
+                    problems.push(format!(
+                        "book/src/{name}:{}: links to `{target}`, which SUMMARY.md does not \
+                         list, so mdBook does not render it: the link would be dead",
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "\n\n{} appendix link problem(s):\n{}\n",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        appendices.is_empty() || rows > 0,
+        "the appendix pages {appendices:?} have no table rows: this check read nothing (is the \
+         table syntax still `| a | b |`?)"
+    );
+}

@@ -280,9 +280,9 @@ pub async fn stream_tokens() -> Vec<String> {
 // ANCHOR_END: stream
 
 // ANCHOR: send_fixed
-/// What a future keeps across an `.await` is every local *still in scope* there that has a
-/// destructor (the compiler is conservative: a moved-from or unused local in scope counts
-/// too). End the `Rc`'s or the guard's scope before the `.await`, and the future is `Send` again.
+/// A future keeps, across an `.await`, every local that may be used after it, and a destructor
+/// that runs at the end of the scope is a use. End the `Rc`'s or the guard's scope before the
+/// `.await` (a block, or `drop(x)`), and the future is `Send` again.
 pub async fn count_then_wait(counter: &std::sync::Mutex<u64>) {
     {
         let rc = std::rc::Rc::new(1u64); // not Send, but gone before the .await
