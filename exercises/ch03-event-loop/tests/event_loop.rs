@@ -1054,6 +1054,63 @@ fn stage3_sleep_wakes_the_waker_of_its_latest_poll() {
     });
 }
 
+thread_local! {
+    /// The sleep that [`RepollOnWake`] polls again when it is woken.
+    static REPOLL: RefCell<Option<Shelf>> = const { RefCell::new(None) };
+}
+
+/// A waker that, when woken, polls the sleep on this thread's [`REPOLL`] shelf at once, as an
+/// executor that runs the woken task inline would. Its data is nothing, so it is `Send + Sync`.
+struct RepollOnWake;
+
+impl std::task::Wake for RepollOnWake {
+    fn wake(self: Arc<Self>) {
+        let shelf = REPOLL.with(|r| r.borrow().clone());
+        if let Some(shelf) = shelf {
+            let _ = poll_shelf(&shelf, &Waker::from(self));
+        }
+    }
+}
+
+#[test]
+fn stage3_sleep_wakes_its_waker_after_releasing_its_borrow() {
+    watchdog_causes(TIMER_SUSPECT, || {
+        let (event_loop, _) = virtual_loop();
+        let handle = event_loop.handle();
+        let shelf: Shelf = Rc::new(RefCell::new(None));
+        let seen = Trace::new();
+        REPOLL.with(|r| *r.borrow_mut() = Some(shelf.clone()));
+
+        let s = shelf.clone();
+        event_loop
+            .call_soon(move || {
+                *s.borrow_mut() = Some(Box::pin(sleep(secs(1))));
+                let _ = poll_shelf(&s, &Waker::from(Arc::new(RepollOnWake)));
+            })
+            .unwrap();
+        let (t, h) = (seen.clone(), handle.clone());
+        event_loop
+            .call_later(secs(2), move || {
+                t.push("2 s");
+                request_stop(&h);
+            })
+            .unwrap();
+        run_forever(&event_loop).unwrap();
+        REPOLL.with(|r| r.borrow_mut().take());
+        let panics = event_loop.take_panics();
+        assert!(
+            !panics.iter().any(|p| p.message.contains("borrow")),
+            "the sleep's timer callback woke the waker while it still borrowed the alarm's \
+             waker cell, and the waker polled the sleep again, which needs that cell: {panics:?}. \
+             Wake after unlocking: take the waker out in a statement of its own \
+             (`let waker = ...borrow_mut().take();`), then wake it. (Beware `if let Some(w) = \
+             cell.borrow_mut().take() {{ w.wake() }}`: that borrow lives through the body)"
+        );
+        assert!(panics.is_empty(), "callbacks panicked inside the loop: {panics:?}");
+        assert_eq!(seen.lines(), ["2 s"], "the run should go on to its stop at 2 s");
+    });
+}
+
 /// Wraps a future and counts how often it is polled.
 struct CountPolls<F> {
     inner: Pin<Box<F>>,
