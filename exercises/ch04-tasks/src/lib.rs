@@ -10,8 +10,9 @@
 //! `TODO(ch04)`, here and in `promise.rs`, in four stages:
 //!
 //! 1. `spawn_on`, `step`, the waker, `JoinHandle::poll`, names    `cargo test -p tasks stage1`
+//!    and `live_tasks`
 //! 2. `abort`, and catching a task's panic                         `cargo test -p tasks stage2`
-//! 3. the "scheduled" flag, `live_tasks`                           `cargo test -p tasks stage3`
+//! 3. the "scheduled" flag, stale wakes                            `cargo test -p tasks stage3`
 //! 4. the promise and the callback bridge (`promise.rs`)           `cargo test -p tasks stage4`
 //!
 //! Each `TODO(ch04)` says which stage it belongs to. Stuck? `exercises/ch04-tasks/HINTS.md` has
@@ -125,6 +126,14 @@ pub fn current_name() -> Option<String> {
     todo!("current_name: the name the running step put in CURRENT_TASK")
 }
 
+/// The names of the loop's unfinished tasks (the running one included), in spawn order: the
+/// leaked-task detector. Empty for a dropped loop.
+pub fn live_tasks(handle: &Handle) -> Vec<String> {
+    let _ = handle;
+    // TODO(ch04) stage 1: the names in the table.
+    todo!("live_tasks: the names of the tasks still in the table")
+}
+
 // ------------------------------------------------------------------ stage 2: abort
 
 impl<T> JoinHandle<T> {
@@ -137,14 +146,4 @@ impl<T> JoinHandle<T> {
         // the borrow, complete the handle).
         todo!("JoinHandle::abort: drop the task's future now, or mark the running task")
     }
-}
-
-// ------------------------------------------------------------------ stage 3: the live list
-
-/// The names of the loop's unfinished tasks (the running one included), in spawn order: the
-/// leaked-task detector. Empty for a dropped loop.
-pub fn live_tasks(handle: &Handle) -> Vec<String> {
-    let _ = handle;
-    // TODO(ch04) stage 3: the names in the table.
-    todo!("live_tasks: the names of the tasks still in the table")
 }
