@@ -57,6 +57,37 @@ fn ok<T>(result: Result<T, BlockingError>, what: &str) -> T {
     }
 }
 
+/// `pool.spawn_blocking(f)` for a closure that waits for something: run by mistake on the thread
+/// that called `spawn_blocking` (the loop's thread, in a task), it would wait for ever, so it
+/// fails at once with a message naming the mistake instead.
+fn off_the_caller<T, F>(pool: &ThreadPool, f: F) -> Blocking<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let caller = thread::current().id();
+    pool.spawn_blocking(move || {
+        assert!(
+            thread::current().id() != caller,
+            "spawn_blocking ran the closure on the thread that called it (the loop's thread, when \
+             called from a task): a blocking closure there stops the loop, and this one would wait \
+             for ever. Submit it to the pool as a job instead"
+        );
+        f()
+    })
+}
+
+/// Waits for a blocking closure's "I have started" message.
+fn wait_started(started: &mpsc::Receiver<()>) {
+    started.recv().unwrap_or_else(|_| {
+        panic!(
+            "the closure given to spawn_blocking was dropped without starting: spawn_blocking never \
+             submitted it to the pool, or ran it on the calling thread (where this test's closure \
+             refuses to run)"
+        )
+    })
+}
+
 /// Yields once: wakes itself and returns Pending, so the loop runs other work before the next poll.
 fn yield_now() -> impl Future<Output = ()> {
     let mut yielded = false;
@@ -83,6 +114,8 @@ const WAKE_CAUSES: &[&str] = &[
     "Blocking::poll does not store cx.waker() when the result is not there yet",
     "Blocking::poll checks for the result and stores the waker under two separate locks: the worker \
      can store the result in between and find no waker to wake (a lost wake)",
+    "fill wakes the waker before storing the result: the task polls at once, finds nothing, \
+     and is never woken again",
     "the job never runs: spawn_blocking must submit it to the pool",
 ];
 
@@ -120,13 +153,6 @@ fn stage1_jobs_run_on_the_workers_in_queue_order() {
             got.iter().all(|(_, id)| *id != me),
             "a job ran on the thread that called execute: jobs must run on the pool's worker threads"
         );
-        let order: Vec<i32> = got.iter().map(|(i, _)| *i).collect();
-        assert_eq!(
-            order,
-            (0..10).collect::<Vec<_>>(),
-            "a pool of one worker ran ten jobs out of order: the queue is first in, first out \
-             (push_back to queue, pop_front to take)"
-        );
         let mut ids: Vec<ThreadId> = got.iter().map(|(_, id)| *id).collect();
         ids.dedup();
         assert_eq!(
@@ -135,6 +161,13 @@ fn stage1_jobs_run_on_the_workers_in_queue_order() {
             "a pool of ONE worker ran ten jobs on {} different threads: it started a thread per job \
              instead of handing the jobs to its one worker",
             ids.len()
+        );
+        let order: Vec<i32> = got.iter().map(|(i, _)| *i).collect();
+        assert_eq!(
+            order,
+            (0..10).collect::<Vec<_>>(),
+            "a pool of one worker ran ten jobs out of order: the queue is first in, first out \
+             (push_back to queue, pop_front to take)"
         );
     });
 }
@@ -209,6 +242,7 @@ fn stage1_shutdown_joins_every_worker() {
             "a worker waiting for a job never sees the shutdown: shutdown must set shut_down and \
              notify_all, and the worker must check shut_down each time it wakes",
             "shutdown joins a worker while holding the queue's lock, which that worker needs to exit",
+            "the worker runs its job while holding the queue's lock, so the other worker never gets one",
         ],
         || {
             let two = pool(2);
@@ -232,8 +266,8 @@ fn stage1_shutdown_joins_every_worker() {
             assert_eq!(
                 alive.try_recv(),
                 Err(mpsc::TryRecvError::Disconnected),
-                "shutdown() returned while a worker thread was still running: it must join every \
-                 worker (JoinHandle::join) before it returns"
+                "shutdown() returned while a thread that ran a job was still running: it must join \
+                 every worker (JoinHandle::join) before it returns (and jobs run only on workers)"
             );
         },
     );
@@ -255,6 +289,7 @@ fn stage1_shutdown_fails_queued_jobs_and_refuses_new_ones() {
             "shutdown waits for the queued jobs to run instead of failing them at once (take the \
              queue out under the lock, then call each job with Err(PoolError::ShutDown))",
             "shutdown never returns: the worker does not exit when shut_down is set and the queue is empty",
+            "the worker runs its job while holding the queue's lock, so shutdown cannot take the queue",
         ],
         || {
             let one = Arc::new(pool(1));
@@ -285,7 +320,8 @@ fn stage1_shutdown_fails_queued_jobs_and_refuses_new_ones() {
             assert_eq!(failed, ["B", "C"]);
             assert!(
                 !ran.load(Ordering::SeqCst),
-                "a queued job ran during shutdown: shutdown fails the queued jobs, it does not run them"
+                "a job queued behind a busy worker ran: either it was never queued (the pool ran it on \
+                 a thread of its own) or shutdown ran the queue; shutdown fails the queued jobs"
             );
             gate_tx.send(()).unwrap(); // Let A finish, so the worker can be joined.
             let refused = shutdown.join().expect("shutdown panicked");
@@ -355,22 +391,37 @@ fn stage2_the_result_is_stored_before_the_wake() {
         &[
             "fill wakes the waker while still holding the slot's lock: a task polled at once, on \
              the waking thread, needs that lock. Take the waker out, release the lock, then wake",
-            "the worker never wakes the waker that Blocking::poll stored",
-            "Blocking::poll does not store cx.waker()",
+            "the job never runs or never finishes (is it submitted to the pool?)",
         ],
         || {
             let one = pool(1);
             let (gate_tx, gate) = mpsc::channel::<()>();
-            let future = Arc::new(Mutex::new(one.spawn_blocking(move || {
+            let future = Arc::new(Mutex::new(off_the_caller(&one, move || {
                 let _ = gate.recv();
                 42u32
             })));
             let (seen_tx, seen) = mpsc::channel();
             let waker = Waker::from(Arc::new(PollOnWake { future: future.clone(), seen: Mutex::new(seen_tx) }));
             let first = Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(&waker));
+            if let Poll::Ready(Err(BlockingError::Panicked { message })) = first {
+                panic!("{message}");
+            }
             assert!(first.is_pending(), "the closure is waiting for the test, yet the future was Ready");
             gate_tx.send(()).unwrap();
-            match seen.recv().unwrap() {
+            // A second job on the pool's only worker runs after the first one has finished,
+            // wake included: by then the waker has been woken, or never will be.
+            let (done_tx, done) = mpsc::channel();
+            one.execute(move || done_tx.send(()).unwrap()).unwrap();
+            done.recv().unwrap();
+            let Ok(seen) = seen.try_recv() else {
+                let now = Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(Waker::noop()));
+                panic!(
+                    "the closure finished (the future now polls {now:?}), but the waker given to the \
+                     first poll was never woken: Blocking::poll must store cx.waker(), and fill must \
+                     take it and wake it after storing the result"
+                );
+            };
+            match seen {
                 Poll::Ready(Ok(42)) => {}
                 Poll::Pending => panic!(
                     "the waker was woken before the result was stored: a task polled right after the \
@@ -399,12 +450,12 @@ fn stage2_a_worker_wakes_a_task_on_an_idle_loop() {
             gate_tx.send(()).unwrap();
         });
         let (value, at) = run_on(&clock, async {
-            let reader = tasks::spawn_named("reader", one.spawn_blocking(move || gate.recv().map(|()| "opened")));
+            let reader = tasks::spawn_named("reader", off_the_caller(&one, move || gate.recv().map(|()| "opened")));
             let value = reader.await.expect("the reader task finished");
             (value, now())
         });
-        opener.join().unwrap();
         assert_eq!(ok(value, "awaiting spawn_blocking in a task"), Ok("opened"));
+        opener.join().unwrap();
         assert_eq!(at, Duration::ZERO, "no timer was involved: virtual time must not move");
     });
 }
@@ -424,7 +475,7 @@ fn stage2_the_ticker_keeps_ticking_while_a_closure_blocks() {
                     sleep(Duration::from_secs(1)).await;
                     counter.set(counter.get() + 1);
                 }
-                gate_tx.send(()).unwrap(); // After five ticks, the "user" answers.
+                let _ = gate_tx.send(()); // After five ticks, the "user" answers.
             });
             let answer = one
                 .spawn_blocking(move || {
@@ -518,8 +569,7 @@ fn stage3_run_coroutine_threadsafe_runs_the_future_on_the_loop() {
         let (loop_thread, outcome, at) = run_on(&clock, async {
             let remote = Handle::current().unwrap().remote().unwrap();
             // The other thread is one of the pool's workers; the loop stays free meanwhile.
-            let outcome = one
-                .spawn_blocking(move || {
+            let outcome = off_the_caller(&one, move || {
                     let sent = run_coroutine_threadsafe(&remote, || {
                         let made_on = thread::current().id();
                         async move {
@@ -550,6 +600,26 @@ fn stage3_run_coroutine_threadsafe_runs_the_future_on_the_loop() {
     });
 }
 
+/// `run_coroutine_threadsafe(remote, make)` called on a thread where no loop runs; a panic that
+/// says it tried to spawn right here gets a message naming that mistake.
+fn send_from_outside<M, F>(remote: &event_loop::RemoteHandle, make: M) -> Result<offload::ConcurrentFuture<F::Output>, LoopError>
+where
+    M: FnOnce() -> F + Send + 'static,
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_coroutine_threadsafe(remote, make))).unwrap_or_else(
+        |payload| {
+            let message = course_support::panic_message(&*payload);
+            panic!(
+                "run_coroutine_threadsafe panicked on a thread where no loop runs: {message}. It must \
+                 not spawn on the calling thread; queue a callback with remote.call_soon_threadsafe \
+                 that spawns the task on the loop"
+            )
+        },
+    )
+}
+
 #[test]
 fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
     watchdog_causes(THREADSAFE_CAUSES, || {
@@ -558,13 +628,13 @@ fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
         let remote = event_loop.remote();
         drop(event_loop);
         assert!(
-            matches!(run_coroutine_threadsafe(&remote, || async { 1 }), Err(LoopError::Closed)),
+            matches!(send_from_outside(&remote, || async { 1 }), Err(LoopError::Closed)),
             "run_coroutine_threadsafe on a dropped loop must return Err(LoopError::Closed)"
         );
 
         // A loop dropped with the callback still queued: wait() must not wait for ever.
         let event_loop = EventLoop::with_clock(VirtualClock::new());
-        let sent = run_coroutine_threadsafe(&event_loop.remote(), || async { 1 })
+        let sent = send_from_outside(&event_loop.remote(), || async { 1 })
             .expect("the loop is alive: run_coroutine_threadsafe must return Ok");
         drop(event_loop);
         assert_eq!(
@@ -577,7 +647,7 @@ fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
         let one = pool(1);
         let outcome = run_on(&VirtualClock::new(), async {
             let remote = Handle::current().unwrap().remote().unwrap();
-            one.spawn_blocking(move || {
+            off_the_caller(&one, move || {
                 run_coroutine_threadsafe(&remote, || async { panic!("the coroutine fails on purpose") })
                     .expect("the loop is running")
                     .wait()
@@ -723,11 +793,11 @@ fn stage4_shutdown_fails_a_queued_closure_with_an_error() {
             let one = Arc::new(pool(1));
             let (started_tx, started) = mpsc::channel();
             let (gate_tx, gate) = mpsc::channel::<()>();
-            let running = one.spawn_blocking(move || {
+            let running = off_the_caller(&one, move || {
                 started_tx.send(()).unwrap();
                 gate.recv().is_ok()
             });
-            started.recv().unwrap();
+            wait_started(&started);
             let queued = one.spawn_blocking(|| "ran after all");
             let shutting = one.clone();
             let shutdown = thread::spawn(move || shutting.shutdown());
@@ -738,15 +808,20 @@ fn stage4_shutdown_fails_a_queued_closure_with_an_error() {
                 let running = running.await;
                 (queued, running, one.spawn_blocking(|| "after shutdown").await)
             });
-            assert_eq!(shutdown.join().expect("shutdown panicked"), 1, "shutdown failed one queued job");
             match queued {
                 Err(BlockingError::ShutDown) => {}
                 Err(BlockingError::Lost) => panic!(
                     "the queued closure's future gave Err(BlockingError::Lost): shutdown dropped the job \
                      instead of calling it with Err(PoolError::ShutDown)"
                 ),
+                Ok(_) => panic!(
+                    "a closure queued behind a running one on a pool of one worker ran anyway: it was \
+                     never queued (spawn_blocking started a thread for it?) or shutdown ran the queue \
+                     instead of failing it with Err(BlockingError::ShutDown)"
+                ),
                 other => panic!("the queued closure's future gave {other:?}, expected Err(BlockingError::ShutDown)"),
             }
+            assert_eq!(shutdown.join().expect("shutdown panicked"), 1, "shutdown() returns how many queued jobs it failed: 1");
             assert!(ok(running, "the closure running during shutdown"), "the running closure finishes normally");
             assert_eq!(
                 late,
@@ -770,19 +845,30 @@ fn stage4_dropping_a_blocking_future_leaks_neither_thread_nor_result() {
             let results = DropCounter::new();
             let probe = results.probe();
             let (gate_tx, gate) = mpsc::channel::<()>();
-            let mut future = one.spawn_blocking(move || {
+            let (ran_on_tx, ran_on) = mpsc::channel();
+            let mut future = off_the_caller(&one, move || {
                 let _ = gate.recv();
+                ran_on_tx.send(thread::current().id()).unwrap();
                 probe
             });
             let polled = Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop()));
+            if let Poll::Ready(Err(BlockingError::Panicked { message })) = polled {
+                panic!("{message}");
+            }
             assert!(polled.is_pending(), "the closure is waiting for the test, yet the future was Ready");
             drop(future);
             gate_tx.send(()).unwrap();
 
             // The pool's only worker must be free for the next job.
             let (tx, rx) = mpsc::channel();
-            one.execute(move || tx.send(()).unwrap()).unwrap();
-            rx.recv().unwrap();
+            one.execute(move || tx.send(thread::current().id()).unwrap()).unwrap();
+            let next_on = rx.recv().unwrap();
+            assert_eq!(
+                ran_on.recv().ok(),
+                Some(next_on),
+                "two jobs on a pool of ONE worker ran on different threads: jobs must run on the \
+                 pool's workers, not on threads of their own"
+            );
             assert_eq!(
                 results.dropped(),
                 1,
@@ -805,14 +891,14 @@ fn stage4_a_wake_after_the_loop_was_dropped_is_harmless() {
             let (gate_tx, gate) = mpsc::channel::<()>();
             let (started_tx, started) = mpsc::channel();
             run_on(&VirtualClock::new(), async {
-                let orphan = tasks::spawn_named("orphan", one.spawn_blocking(move || {
+                let orphan = tasks::spawn_named("orphan", off_the_caller(&one, move || {
                     started_tx.send(()).unwrap();
                     let _ = gate.recv();
                 }));
                 yield_now().await; // The orphan polls once and registers its waker.
                 drop(orphan); // Detached; the loop (and the task) go away with this run.
             });
-            started.recv().unwrap();
+            wait_started(&started);
             gate_tx.send(()).unwrap(); // The worker finishes, and wakes a task on a dropped loop.
 
             let (tx, rx) = mpsc::channel();
