@@ -45,33 +45,54 @@ fn main() {
         // ANCHOR: runs
         show(
             "all succeed",
-            vec![tool("search", 2000, Ok("3 hits")), tool("calc", 1000, Ok("42")), tool("code", 3000, Ok("ok"))],
+            vec![
+                tool("search", 2000, Ok("3 hits")),
+                tool("calc", 1000, Ok("42")),
+                tool("code", 3000, Ok("ok")),
+            ],
             limit,
         )
         .await;
         show(
             "one fails",
-            vec![tool("search", 2000, Ok("3 hits")), tool("calc", 1000, Err("division by zero")), tool("code", 3000, Ok("ok"))],
+            vec![
+                tool("search", 2000, Ok("3 hits")),
+                tool("calc", 1000, Err("division by zero")),
+                tool("code", 3000, Ok("ok")),
+            ],
             limit,
         )
         .await;
         show(
             "too slow",
-            vec![tool("search", 2000, Ok("3 hits")), tool("calc", 1000, Ok("42")), tool("code", 30_000, Ok("ok"))],
+            vec![
+                tool("search", 2000, Ok("3 hits")),
+                tool("calc", 1000, Ok("42")),
+                tool("code", 30_000, Ok("ok")),
+            ],
             Duration::from_millis(2500),
         )
         .await;
         // ANCHOR_END: runs
 
         // ANCHOR: session
-        let mut script = vec!["what is 6 * 7?", "search for tokio", "/quit", "never read"].into_iter();
+        let mut script =
+            vec!["what is 6 * 7?", "search for tokio", "/quit", "never read"].into_iter();
         let reader = move || script.next().map(str::to_owned);
-        let session = prompt_loop(reader, Duration::from_millis(500), |line: String| async move {
-            sleep(Duration::from_millis(1200)).await; // the agent thinks
-            format!("(answer to {line:?})")
-        })
+        let session = prompt_loop(
+            reader,
+            Duration::from_millis(500),
+            |line: String| async move {
+                sleep(Duration::from_millis(1200)).await; // the agent thinks
+                format!("(answer to {line:?})")
+            },
+        )
         .await;
-        println!("session: {} replies, ticker ticked {} times", session.replies.len(), session.ticks);
+        println!(
+            "session: {} replies, ticker ticked {} times",
+            session.replies.len(),
+            session.ticks
+        );
         for reply in &session.replies {
             println!("  {reply}");
         }

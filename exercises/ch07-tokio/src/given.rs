@@ -21,8 +21,14 @@ pub struct Tool {
 }
 
 impl Tool {
-    pub fn new(name: impl Into<String>, call: impl Future<Output = ToolResult> + Send + 'static) -> Tool {
-        Tool { name: name.into(), call: Box::pin(call) }
+    pub fn new(
+        name: impl Into<String>,
+        call: impl Future<Output = ToolResult> + Send + 'static,
+    ) -> Tool {
+        Tool {
+            name: name.into(),
+            call: Box::pin(call),
+        }
     }
 }
 
@@ -45,7 +51,10 @@ pub enum ExecError {
     Panicked { tool: String, message: String },
     /// The overall limit passed first; `unfinished` names, in input order, the tools that were
     /// still running and were cancelled.
-    TimedOut { limit: Duration, unfinished: Vec<String> },
+    TimedOut {
+        limit: Duration,
+        unfinished: Vec<String>,
+    },
 }
 // ANCHOR_END: tool
 
@@ -55,7 +64,11 @@ impl fmt::Display for ExecError {
             ExecError::Failed { tool, error } => write!(f, "tool `{tool}` failed: {error}"),
             ExecError::Panicked { tool, message } => write!(f, "tool `{tool}` panicked: {message}"),
             ExecError::TimedOut { limit, unfinished } => {
-                write!(f, "tools did not finish within {limit:?}; cancelled: {}", unfinished.join(", "))
+                write!(
+                    f,
+                    "tools did not finish within {limit:?}; cancelled: {}",
+                    unfinished.join(", ")
+                )
             }
         }
     }

@@ -28,7 +28,10 @@ use std::time::Duration;
 /// `TimedOut` if `limit` passes first. Whatever the outcome, no tool is left running.
 ///
 /// Do not change the signature.
-pub async fn execute_tools(tools: Vec<Tool>, limit: Duration) -> Result<Vec<ToolOutput>, ExecError> {
+pub async fn execute_tools(
+    tools: Vec<Tool>,
+    limit: Duration,
+) -> Result<Vec<ToolOutput>, ExecError> {
     // TODO(ch07) stage 1: spawn every tool's future onto a `tokio::task::JoinSet`, wrapped so the
     //   task returns (its index, its result, how long it took), timed with
     //   `tokio::time::Instant` (it follows the paused test clock; `std::time::Instant` does not).

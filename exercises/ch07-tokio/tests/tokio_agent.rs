@@ -17,7 +17,9 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use course_support::watchdog_causes;
-use hand_tokio::{ExecError, LineReader, Session, Tool, ToolOutput, ToolResult, execute_tools, prompt_loop};
+use hand_tokio::{
+    ExecError, LineReader, Session, Tool, ToolOutput, ToolResult, execute_tools, prompt_loop,
+};
 use tokio::time::{Instant, sleep};
 
 fn ms(n: u64) -> Duration {
@@ -88,7 +90,10 @@ enum Ending {
 impl Bench {
     /// Call inside the runtime: the bench's clock starts now.
     fn new() -> Bench {
-        Bench { t0: Instant::now(), logs: Arc::default() }
+        Bench {
+            t0: Instant::now(),
+            logs: Arc::default(),
+        }
     }
 
     fn elapsed(&self) -> Duration {
@@ -96,15 +101,29 @@ impl Bench {
     }
 
     fn update(&self, name: &str, change: impl FnOnce(&mut ToolLog)) {
-        change(self.logs.lock().unwrap().entry(name.to_owned()).or_default());
+        change(
+            self.logs
+                .lock()
+                .unwrap()
+                .entry(name.to_owned())
+                .or_default(),
+        );
     }
 
     fn log(&self, name: &str) -> ToolLog {
-        self.logs.lock().unwrap().get(name).cloned().unwrap_or_default()
+        self.logs
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn tool(&self, name: &str, after_ms: u64, ending: Ending) -> Tool {
-        let flag = DropFlag { bench: self.clone(), name: name.to_owned() };
+        let flag = DropFlag {
+            bench: self.clone(),
+            name: name.to_owned(),
+        };
         let bench = self.clone();
         let name = name.to_owned();
         Tool::new(name.clone(), async move {
@@ -167,6 +186,23 @@ const EXEC_HANGS: &[&str] = &[
     "a tool was awaited directly on a std channel or lock that blocks the runtime's only thread",
 ];
 
+/// For the tools search (2 s), calc (1 s), code (3 s): the outputs must come in that order.
+fn assert_input_order(outputs: &[ToolOutput]) {
+    let got = names(outputs);
+    assert!(
+        got != ["calc", "search", "code"],
+        "outputs came in completion order {got:?}: results arrive from join_next in the order \
+         the tools finish, but the caller wants them in the order it gave the tools \
+         (search, calc, code), like asyncio.gather. Carry each tool's index through its task \
+         and put its output at that index"
+    );
+    assert_eq!(
+        got,
+        ["search", "calc", "code"],
+        "outputs must be in input order"
+    );
+}
+
 fn names(outputs: &[ToolOutput]) -> Vec<&str> {
     outputs.iter().map(|o| o.name.as_str()).collect()
 }
@@ -181,7 +217,9 @@ fn expect_outputs(result: Result<Vec<ToolOutput>, ExecError>, context: &str) -> 
              something other than the collection of results?",
             s(limit)
         ),
-        Err(other) => panic!("execute_tools returned Err({other:?}) {context}, where every tool succeeds"),
+        Err(other) => {
+            panic!("execute_tools returned Err({other:?}) {context}, where every tool succeeds")
+        }
     }
 }
 
@@ -192,8 +230,15 @@ fn expect_outputs(result: Result<Vec<ToolOutput>, ExecError>, context: &str) -> 
 fn stage1_tools_run_concurrently() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.ok("calc", 1000), bench.ok("code", 3000)];
-        let outputs = expect_outputs(execute_tools(tools, ms(60_000)).await, "for tools of 2 s, 1 s and 3 s");
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.ok("calc", 1000),
+            bench.ok("code", 3000),
+        ];
+        let outputs = expect_outputs(
+            execute_tools(tools, ms(60_000)).await,
+            "for tools of 2 s, 1 s and 3 s",
+        );
         let took = bench.elapsed();
         assert!(
             took != ms(6000),
@@ -208,7 +253,11 @@ fn stage1_tools_run_concurrently() {
              long as the slowest tool, 3.0 s",
             s(took)
         );
-        assert_eq!(outputs.len(), 3, "three tools, three outputs; got {outputs:?}");
+        assert_eq!(
+            outputs.len(),
+            3,
+            "three tools, three outputs; got {outputs:?}"
+        );
     });
 }
 
@@ -216,8 +265,15 @@ fn stage1_tools_run_concurrently() {
 fn stage1_every_tool_starts_at_once() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.ok("calc", 1000), bench.ok("code", 3000)];
-        expect_outputs(execute_tools(tools, ms(60_000)).await, "for tools of 2 s, 1 s and 3 s");
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.ok("calc", 1000),
+            bench.ok("code", 3000),
+        ];
+        expect_outputs(
+            execute_tools(tools, ms(60_000)).await,
+            "for tools of 2 s, 1 s and 3 s",
+        );
         for name in ["search", "calc", "code"] {
             let started = bench.log(name).started;
             assert_eq!(
@@ -235,17 +291,16 @@ fn stage1_every_tool_starts_at_once() {
 fn stage1_outputs_come_in_input_order() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.ok("calc", 1000), bench.ok("code", 3000)];
-        let outputs = expect_outputs(execute_tools(tools, ms(60_000)).await, "for tools of 2 s, 1 s and 3 s");
-        let got = names(&outputs);
-        assert!(
-            got != ["calc", "search", "code"],
-            "outputs came in completion order {got:?}: results arrive from join_next in the order \
-             the tools finish, but the caller wants them in the order it gave the tools \
-             (search, calc, code), like asyncio.gather. Carry each tool's index through its task \
-             and put its output at that index"
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.ok("calc", 1000),
+            bench.ok("code", 3000),
+        ];
+        let outputs = expect_outputs(
+            execute_tools(tools, ms(60_000)).await,
+            "for tools of 2 s, 1 s and 3 s",
         );
-        assert_eq!(got, ["search", "calc", "code"], "outputs must be in input order");
+        assert_input_order(&outputs);
         let texts: Vec<&str> = outputs.iter().map(|o| o.output.as_str()).collect();
         assert_eq!(
             texts,
@@ -259,8 +314,16 @@ fn stage1_outputs_come_in_input_order() {
 fn stage1_each_tool_time_is_its_own() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.ok("calc", 1000), bench.ok("code", 3000)];
-        let outputs = expect_outputs(execute_tools(tools, ms(60_000)).await, "for tools of 2 s, 1 s and 3 s");
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.ok("calc", 1000),
+            bench.ok("code", 3000),
+        ];
+        let outputs = expect_outputs(
+            execute_tools(tools, ms(60_000)).await,
+            "for tools of 2 s, 1 s and 3 s",
+        );
+        assert_input_order(&outputs);
         let took: Vec<Duration> = outputs.iter().map(|o| o.took).collect();
         assert!(
             took.iter().any(|d| *d >= ms(500)),
@@ -292,7 +355,10 @@ fn stage1_each_tool_time_is_its_own() {
 fn stage1_no_tools_is_an_empty_success_at_once() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let outputs = expect_outputs(execute_tools(Vec::new(), ms(10_000)).await, "for no tools at all");
+        let outputs = expect_outputs(
+            execute_tools(Vec::new(), ms(10_000)).await,
+            "for no tools at all",
+        );
         assert!(outputs.is_empty(), "no tools, no outputs; got {outputs:?}");
         assert_eq!(
             bench.elapsed(),
@@ -317,17 +383,54 @@ async fn execute_in_task(tools: Vec<Tool>, limit: Duration) -> Result<Vec<ToolOu
              Err(JoinError) from join_next (tokio catches it per task); turn it into \
              ExecError::Panicked instead of unwrapping it"
         ),
+        Err(error) if error.to_string().contains(TOOL_PANIC) => panic!(
+            "execute_tools itself panicked with a tool's own panic ({error}): the tool's future \
+             ran inside execute_tools instead of in a task of its own. Spawn each tool (on a \
+             JoinSet): tokio catches a task's panic and hands it to you as Err(JoinError)"
+        ),
         // Any other panic (a todo!(), say) is reported as it is.
         Err(error) => std::panic::resume_unwind(error.into_panic()),
     }
 }
 
+/// The message of the panicking tool in stage 2.
+const TOOL_PANIC: &str = "calc exploded";
+
+impl Bench {
+    /// Fails with the stage 1 message if the tools did not all start at 0 s: the first thing to
+    /// fix, whatever else a later-stage test checks.
+    fn assert_started_together(&self) {
+        let logs = self.logs.lock().unwrap().clone();
+        for (name, log) in &logs {
+            match log.started {
+                Some(at) if at == Duration::ZERO => {}
+                Some(at) => panic!(
+                    "tool `{name}` started at {}, not at 0 s with the others: the tools were \
+                     awaited one after another (see stage 1). Spawn them all before waiting for any",
+                    s(at)
+                ),
+                None if log.dropped => {}
+                None => panic!(
+                    "tool `{name}` never started, and its future was never dropped: the tools \
+                     were awaited one after another (see stage 1), or a tool was not spawned"
+                ),
+            }
+        }
+    }
+}
+
 /// Checks that a failure of `failed` at `fail_at` was reported at that moment, and names the
 /// usual reasons it was late.
-fn assert_reported_at_failure(bench: &Bench, returned_at: Duration, failed: &str, fail_at: Duration) {
+fn assert_reported_at_failure(
+    bench: &Bench,
+    returned_at: Duration,
+    failed: &str,
+    fail_at: Duration,
+) {
     if returned_at == fail_at {
         return;
     }
+    bench.assert_started_together();
     let others_finished: Vec<String> = bench
         .logs
         .lock()
@@ -349,7 +452,9 @@ fn assert_reported_at_failure(bench: &Bench, returned_at: Duration, failed: &str
         s(fail_at),
         s(returned_at),
         if !never_started.is_empty() {
-            format!("Tools {never_started:?} never started: the tools ran one after another (stage 1)")
+            format!(
+                "Tools {never_started:?} never started: the tools ran one after another (stage 1)"
+            )
         } else if others_finished.len() + 1 == bench.logs.lock().unwrap().len() {
             "Every other tool ran to its end first: the executor waited for all results (like \
              gather with return_exceptions=True) before looking at them. Return on the first Err"
@@ -368,7 +473,11 @@ fn assert_reported_at_failure(bench: &Bench, returned_at: Duration, failed: &str
 fn stage2_a_failure_is_returned_when_it_happens() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.fails("calc", 1000, "division by zero"), bench.ok("code", 3000)];
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.fails("calc", 1000, "division by zero"),
+            bench.ok("code", 3000),
+        ];
         let result = execute_in_task(tools, ms(60_000)).await;
         let returned_at = bench.elapsed();
         match result {
@@ -384,7 +493,9 @@ fn stage2_a_failure_is_returned_when_it_happens() {
                  a tool's Err must become ExecError::Failed",
                 names(&outputs)
             ),
-            Err(other) => panic!("`calc` returned Err(\"division by zero\"), so expected ExecError::Failed; got {other:?}"),
+            Err(other) => panic!(
+                "`calc` returned Err(\"division by zero\"), so expected ExecError::Failed; got {other:?}"
+            ),
         }
         assert_reported_at_failure(&bench, returned_at, "calc", ms(1000));
     });
@@ -394,7 +505,11 @@ fn stage2_a_failure_is_returned_when_it_happens() {
 fn stage2_a_failure_cancels_the_other_tools() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.fails("calc", 1000, "division by zero"), bench.ok("code", 3000)];
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.fails("calc", 1000, "division by zero"),
+            bench.ok("code", 3000),
+        ];
         let result = execute_in_task(tools, ms(60_000)).await;
         let returned_at = bench.elapsed();
         assert!(
@@ -418,6 +533,7 @@ fn stage2_the_earliest_failure_wins() {
             bench.fails("code", 1000, "syntax error"),
         ];
         let result = execute_in_task(tools, ms(60_000)).await;
+        bench.assert_started_together();
         match result {
             Err(ExecError::Failed { tool, .. }) if tool == "code" => {}
             Err(ExecError::Failed { tool, .. }) if tool == "search" => panic!(
@@ -425,7 +541,9 @@ fn stage2_the_earliest_failure_wins() {
                  results were looked at in input order. The first failure *in time* wins: take \
                  results as they complete (JoinSet::join_next)"
             ),
-            other => panic!("`code` failed first (at 1 s), so expected ExecError::Failed {{ tool: \"code\", .. }}; got {other:?}"),
+            other => panic!(
+                "`code` failed first (at 1 s), so expected ExecError::Failed {{ tool: \"code\", .. }}; got {other:?}"
+            ),
         }
         assert_reported_at_failure(&bench, bench.elapsed(), "code", ms(1000));
     });
@@ -435,11 +553,18 @@ fn stage2_the_earliest_failure_wins() {
 fn stage2_a_panicking_tool_is_a_failure_too() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 2000), bench.panics("calc", 1000, "calc exploded"), bench.ok("code", 3000)];
+        let tools = vec![
+            bench.ok("search", 2000),
+            bench.panics("calc", 1000, TOOL_PANIC),
+            bench.ok("code", 3000),
+        ];
         let result = execute_in_task(tools, ms(60_000)).await;
         match &result {
             Err(ExecError::Panicked { tool, message }) => {
-                assert_eq!(tool, "calc", "the tool that panicked was `calc`; got {result:?}");
+                assert_eq!(
+                    tool, "calc",
+                    "the tool that panicked was `calc`; got {result:?}"
+                );
                 assert!(
                     message.contains("calc exploded"),
                     "Panicked's message is the tool's panic message (\"calc exploded\"), got \
@@ -463,18 +588,33 @@ fn stage2_a_panicking_tool_is_a_failure_too() {
 // ---------------------------------------------------------------------------------------------
 // Stage 3: one overall limit.
 
+/// Unwraps a `TimedOut` (its limit and unfinished tools), or fails with what the result means
+/// in a stage 3 test where every tool succeeds on its own but the limit passes first.
+fn expect_timed_out(
+    result: Result<Vec<ToolOutput>, ExecError>,
+    situation: &str,
+) -> (Duration, Vec<String>) {
+    match result {
+        Err(ExecError::TimedOut { limit, unfinished }) => (limit, unfinished),
+        Err(ExecError::Failed { tool, error }) => panic!(
+            "{situation}, expected TimedOut; got Failed {{ tool: {tool:?}, error: {error:?} }}. \
+             `{tool}` never fails by itself: that error came from a limit applied to each tool \
+             on its own. Put ONE tokio::time::timeout around the whole collection of results, \
+             and report TimedOut when it passes"
+        ),
+        other => panic!("{situation}, expected TimedOut; got {other:?}"),
+    }
+}
+
 #[test]
 fn stage3_one_limit_for_all_the_tools() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
         let tools = vec![bench.ok("search", 2000), bench.ok("code", 3000)];
         let result = execute_in_task(tools, ms(2500)).await;
+        bench.assert_started_together();
         let returned_at = bench.elapsed();
         match result {
-            Err(ExecError::TimedOut { limit, unfinished }) => {
-                assert_eq!(limit, ms(2500), "TimedOut carries the limit it was given");
-                assert_eq!(unfinished, ["code"], "only `code` (3 s) was unfinished at 2.5 s");
-            }
             Ok(_) => panic!(
                 "execute_tools returned Ok after {} with a limit of 2.5 s (tools of 2 s and 3 s): \
                  either nothing applied the limit, or each tool got a limit of its own (each tool \
@@ -482,7 +622,17 @@ fn stage3_one_limit_for_all_the_tools() {
                  tokio::time::timeout around the whole collection of results",
                 s(returned_at)
             ),
-            Err(other) => panic!("the 2.5 s limit passed while `code` ran, expected TimedOut; got {other:?}"),
+            result => {
+                let (limit, unfinished) =
+                    expect_timed_out(result, "the 2.5 s limit passed while `code` ran");
+                assert_eq!(limit, ms(2500), "TimedOut carries the limit it was given");
+                assert_eq!(
+                    unfinished,
+                    ["code"],
+                    "TimedOut names {unfinished:?} as unfinished, but `search` had finished at 2 s: \
+                     only `code` (3 s) was still running at 2.5 s"
+                );
+            }
         }
         assert_eq!(
             returned_at,
@@ -497,11 +647,16 @@ fn stage3_one_limit_for_all_the_tools() {
 fn stage3_the_limit_cancels_the_unfinished_tools() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("search", 1000), bench.ok("calc", 3000), bench.ok("code", 4000)];
+        let tools = vec![
+            bench.ok("search", 1000),
+            bench.ok("calc", 3000),
+            bench.ok("code", 4000),
+        ];
         let result = execute_in_task(tools, ms(2500)).await;
-        assert!(
-            matches!(&result, Err(ExecError::TimedOut { .. })),
-            "the 2.5 s limit passed while `calc` (3 s) and `code` (4 s) ran, expected TimedOut; got {result:?}"
+        bench.assert_started_together();
+        expect_timed_out(
+            result,
+            "the 2.5 s limit passed while `calc` (3 s) and `code` (4 s) ran",
         );
         bench.let_time_pass(ms(10_000)).await;
         bench.assert_cancelled("calc", "the 2.5 s limit passed");
@@ -513,14 +668,24 @@ fn stage3_the_limit_cancels_the_unfinished_tools() {
 fn stage3_unfinished_tools_are_named_in_input_order() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.ok("slow-a", 5000), bench.ok("fast", 1000), bench.ok("slow-b", 4000)];
+        let tools = vec![
+            bench.ok("slow-a", 5000),
+            bench.ok("fast", 1000),
+            bench.ok("slow-b", 4000),
+        ];
         let result = execute_in_task(tools, ms(2000)).await;
-        match result {
-            Err(ExecError::TimedOut { unfinished, .. }) => {
+        bench.assert_started_together();
+        let (_, unfinished) = expect_timed_out(
+            result,
+            "the 2 s limit passed while `slow-a` and `slow-b` ran",
+        );
+        {
+            {
                 assert!(
                     !unfinished.iter().any(|n| n == "fast"),
                     "`fast` finished at 1 s, before the 2 s limit, but TimedOut lists it as \
-                     unfinished ({unfinished:?}): keep track of which tools already reported"
+                     unfinished ({unfinished:?}): keep track of which tools already reported (does each \
+                     output land in the slot of the tool that produced it?)"
                 );
                 assert_eq!(
                     unfinished,
@@ -528,7 +693,6 @@ fn stage3_unfinished_tools_are_named_in_input_order() {
                     "TimedOut names the unfinished tools in input order"
                 );
             }
-            other => panic!("the 2 s limit passed while `slow-a` and `slow-b` ran, expected TimedOut; got {other:?}"),
         }
     });
 }
@@ -538,8 +702,16 @@ fn stage3_the_limit_is_a_deadline_not_a_delay() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
         let tools = vec![bench.ok("search", 1000), bench.ok("calc", 2000)];
-        let outputs = expect_outputs(execute_in_task(tools, ms(10_000)).await, "for tools of 1 s and 2 s under a 10 s limit");
-        assert_eq!(names(&outputs), ["search", "calc"], "both tools finished within the limit");
+        let outputs = expect_outputs(
+            execute_in_task(tools, ms(10_000)).await,
+            "for tools of 1 s and 2 s under a 10 s limit",
+        );
+        bench.assert_started_together();
+        assert_eq!(
+            names(&outputs),
+            ["search", "calc"],
+            "both tools finished within the limit"
+        );
         assert_eq!(
             bench.elapsed(),
             ms(2000),
@@ -554,13 +726,27 @@ fn stage3_the_limit_is_a_deadline_not_a_delay() {
 fn stage3_a_failure_before_the_limit_is_still_a_failure() {
     run_paused(EXEC_HANGS, || async {
         let bench = Bench::new();
-        let tools = vec![bench.fails("search", 1000, "no network"), bench.ok("calc", 5000)];
+        let tools = vec![
+            bench.fails("search", 1000, "no network"),
+            bench.ok("calc", 5000),
+        ];
         let result = execute_in_task(tools, ms(2000)).await;
-        assert_eq!(
-            result,
-            Err(ExecError::Failed { tool: "search".into(), error: "no network".into() }),
-            "`search` failed at 1 s, before the 2 s limit: the outcome is that failure, not a timeout"
-        );
+        bench.assert_started_together();
+        match &result {
+            Err(ExecError::TimedOut { .. }) => panic!(
+                "`search` failed at 1 s, but execute_tools went on waiting until the 2 s limit \
+                 and returned {result:?}: it waited for the other tools instead of returning at \
+                 the first Err (stage 2)"
+            ),
+            _ => assert_eq!(
+                result,
+                Err(ExecError::Failed {
+                    tool: "search".into(),
+                    error: "no network".into()
+                }),
+                "`search` failed at 1 s, before the 2 s limit: the outcome is that failure, not a timeout"
+            ),
+        }
         assert_reported_at_failure(&bench, bench.elapsed(), "search", ms(1000));
     });
 }
@@ -600,7 +786,11 @@ impl LineReader for ScriptedReader {
 fn scripted_reader() -> (mpsc::Sender<String>, ScriptedReader, Arc<ReaderLog>) {
     let (tx, rx) = mpsc::channel();
     let log = Arc::new(ReaderLog::default());
-    let reader = ScriptedReader { lines: rx, runtime_thread: thread::current().id(), log: Arc::clone(&log) };
+    let reader = ScriptedReader {
+        lines: rx,
+        runtime_thread: thread::current().id(),
+        log: Arc::clone(&log),
+    };
     (tx, reader, log)
 }
 
@@ -643,7 +833,11 @@ fn stage4_reads_run_off_the_runtime_thread() {
         drop(tx);
         let session = prompt_loop(reader, TICK, echo).await;
         assert_read_off_the_runtime(&log);
-        assert_eq!(session.replies, ["echo: hello"], "one line typed, one reply");
+        assert_eq!(
+            session.replies,
+            ["echo: hello"],
+            "one line typed, one reply"
+        );
     });
 }
 
@@ -699,7 +893,8 @@ fn stage4_the_ticker_ticks_while_a_read_blocks() {
             tokio::time::advance(TICK).await;
             settle().await;
         }
-        tx.send("/quit".into()).unwrap();
+        // (If the session already ended, nobody is listening: the assertions below say why.)
+        let _ = tx.send("/quit".into());
         let session: Session = session.await.expect("prompt_loop did not panic");
         assert_read_off_the_runtime(&log);
         assert!(
@@ -720,10 +915,16 @@ fn stage4_the_ticker_stops_when_the_session_ends() {
         tx.send("/quit".into()).unwrap();
         let session = prompt_loop(reader, TICK, echo).await;
         assert_read_off_the_runtime(&log);
-        assert_eq!(session.replies, ["echo: hi"], "one line before \"/quit\", one reply");
+        assert_eq!(
+            session.replies,
+            ["echo: hi"],
+            "one line before \"/quit\", one reply"
+        );
         settle().await;
         sleep(TICK * 3).await;
-        let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        let alive = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
         assert_eq!(
             alive, 0,
             "{alive} task(s) still alive after prompt_loop returned: the ticker was left running. \
