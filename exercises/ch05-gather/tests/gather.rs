@@ -25,6 +25,9 @@ use gather::{
 };
 use tasks::{JoinError, spawn};
 
+/// A child future of any type with output `T`, so that one `Vec` can hold different ones.
+type Child<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -223,7 +226,7 @@ fn stage1_wakes_before_a_poll_count_once() {
                 waker.wake();
             }
         };
-        let children: Vec<Pin<Box<dyn Future<Output = ()>>>> =
+        let children: Vec<Child<'_, ()>> =
             vec![Box::pin(counted(sleeper, &polls)), Box::pin(alarm)];
         run(join_all(children));
         let n = polls.get();
@@ -271,7 +274,7 @@ fn stage1_yield_a_child_that_wakes_itself_lets_the_loop_run() {
                             yield_now().await;
                         }
                     };
-                    let children: Vec<Pin<Box<dyn Future<Output = ()>>>> =
+                    let children: Vec<Child<'_, ()>> =
                         vec![Box::pin(yielder), Box::pin(yield_now())];
                     join_all(children).await;
                     done.set(true);
@@ -304,7 +307,7 @@ fn stage1_try_join_all_returns_the_first_error_at_once() {
         let (result, at, dropped) = run({
             let (drops, trace) = (drops.clone(), trace.clone());
             async move {
-                let children: Vec<Pin<Box<dyn Future<Output = Result<u8, String>>>>> = vec![
+                let children: Vec<Child<'_, Result<u8, String>>> = vec![
                     Box::pin(probed(3000, Ok(1), drops.probe(), trace.clone(), "slow")),
                     Box::pin(after(1000, Err("boom".to_owned()))),
                     Box::pin(probed(2000, Ok(3), drops.probe(), trace.clone(), "middle")),
@@ -398,7 +401,7 @@ fn stage2_gather_returns_the_first_failure_and_the_others_keep_running() {
         let (result, at) = run({
             let (trace, drops) = (trace.clone(), drops.clone());
             async move {
-                let children: Vec<Pin<Box<dyn Future<Output = &str>>>> = vec![
+                let children: Vec<Child<'_, &str>> = vec![
                     Box::pin(probed(3000, "slow", drops.probe(), trace.clone(), "slow")),
                     Box::pin(async {
                         sleep(secs(1)).await;
@@ -437,7 +440,7 @@ fn stage2_gather_returns_the_first_failure_and_the_others_keep_running() {
 fn stage2_gather_settled_returns_every_outcome_in_input_order() {
     watchdog_causes(GATHER_CAUSES, || {
         let (outcomes, took) = run(async {
-            let children: Vec<Pin<Box<dyn Future<Output = u8>>>> = vec![
+            let children: Vec<Child<'_, u8>> = vec![
                 Box::pin(after(2000, 1)),
                 Box::pin(async {
                     sleep(secs(1)).await;
@@ -505,7 +508,7 @@ fn stage2_try_gather_cancels_the_others_at_the_first_failure() {
         let (result, at, dropped) = run({
             let (trace, drops) = (trace.clone(), drops.clone());
             async move {
-                let children: Vec<Pin<Box<dyn Future<Output = Result<&str, String>>>>> = vec![
+                let children: Vec<Child<'_, Result<&str, String>>> = vec![
                     Box::pin(probed(3000, Ok("search"), drops.probe(), trace.clone(), "search")),
                     Box::pin(after(1000, Err("calculator: division by zero".to_owned()))),
                     Box::pin(probed(2000, Ok("code"), drops.probe(), trace.clone(), "code")),
@@ -537,7 +540,7 @@ fn stage2_try_gather_cancels_the_others_at_the_first_failure() {
         );
 
         let crashed = run(async {
-            let children: Vec<Pin<Box<dyn Future<Output = Result<u8, String>>>>> =
+            let children: Vec<Child<'_, Result<u8, String>>> =
                 vec![Box::pin(async { Ok(1) }), Box::pin(async { panic!("tool crashed") })];
             try_gather(children).await
         });

@@ -8,18 +8,23 @@
 //!
 //! Diff this directory against `exercises/ch05-gather/src` to see the lesson.
 
-// Given code: the exercise's file, compiled here too, so the two cannot differ.
+// Given code: the exercise's files, compiled here too, so the two cannot differ.
 #[path = "../../../exercises/ch05-gather/src/error.rs"]
 mod error;
+#[path = "../../../exercises/ch05-gather/src/given.rs"]
+mod given;
 
 pub use error::{Elapsed, Failure, GroupError};
+pub use given::{AbortOnDrop, ChildSet, TaskGroup};
+
+use given::{ChildWaker, ReadyList, Slot};
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::mem;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
@@ -28,48 +33,6 @@ use tasks::{Builder, JoinError, JoinHandle, spawn};
 
 // ------------------------------------------------------------------ stage 1: the child set
 
-// ANCHOR: child_set
-/// Many child futures polled by one parent future, in the parent's task. Each child has its own
-/// waker; a wake puts the child's index on the ready list (once, however often it is woken
-/// before its next poll) and wakes the parent. The parent then polls only the listed children.
-pub struct ChildSet<F> {
-    /// The children, in input order. A child is boxed so that it stays put (it may be `!Unpin`)
-    /// while the vector and the set move; `None` once it finished.
-    slots: Vec<Slot<F>>,
-    /// Shared with every child's waker.
-    ready: Arc<ReadyList>,
-    /// Indices taken off the ready list and not polled yet, oldest wake first.
-    batch: VecDeque<usize>,
-    /// Children that have not finished.
-    unfinished: usize,
-}
-
-struct Slot<F> {
-    future: Option<Pin<Box<F>>>,
-    /// The child's waker, made once; `flag` is the same allocation, seen as a `ChildWaker`.
-    waker: Waker,
-    flag: Arc<ChildWaker>,
-}
-
-/// What the children's wakers share with their set. A `Waker` must be `Send + Sync`, hence the
-/// mutexes: a child may be woken from another thread.
-#[derive(Default)]
-struct ReadyList {
-    /// Children woken since the set last looked, in wake order, each at most once.
-    woken: Mutex<Vec<usize>>,
-    /// The waker of the latest poll of the parent.
-    parent: Mutex<Option<Waker>>,
-}
-
-/// One child's waker: its index, and whether that index is on the ready list already.
-struct ChildWaker {
-    index: usize,
-    /// Set while the index is on the ready list (or the child's poll is queued): more wakes
-    /// before the child's next poll add nothing.
-    queued: AtomicBool,
-    ready: Arc<ReadyList>,
-}
-// ANCHOR_END: child_set
 
 // ANCHOR: solution_waker
 impl Wake for ChildWaker {
@@ -110,20 +73,6 @@ impl<F: Future> ChildSet<F> {
         ChildSet { slots, ready, batch: VecDeque::new(), unfinished }
     }
 
-    /// How many children have not finished.
-    pub fn len(&self) -> usize {
-        self.unfinished
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.unfinished == 0
-    }
-
-    /// The children that have not finished (or not been reported yet), in input order.
-    pub fn pending(&self) -> impl Iterator<Item = &F> {
-        self.slots.iter().filter_map(|slot| slot.future.as_deref())
-    }
-
     /// The next child to finish, with its index: `Ready(Some((index, output)))`;
     /// `Ready(None)` once every child has finished. Polls only the children woken since the
     /// last call, each with its own waker.
@@ -157,11 +106,6 @@ impl<F: Future> ChildSet<F> {
         }
         Poll::Pending
     }
-
-    /// `poll_next` as a future: `while let Some((i, out)) = set.next().await { ... }`.
-    pub fn next(&mut self) -> impl Future<Output = Option<(usize, F::Output)>> + '_ {
-        poll_fn(move |cx| self.poll_next(cx))
-    }
 }
 // ANCHOR_END: solution_set
 
@@ -194,26 +138,6 @@ where
 // ------------------------------------------------------------------ stage 2: gather on tasks
 
 // ANCHOR: solution_abort_on_drop
-/// A `JoinHandle` that aborts its task when dropped: structured ownership of a task, where a
-/// plain `JoinHandle` detaches (tokio-util calls this `AbortOnDropHandle`).
-#[must_use = "dropping an AbortOnDrop aborts its task at once"]
-pub struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> AbortOnDrop<T> {
-    pub fn new(handle: JoinHandle<T>) -> Self {
-        AbortOnDrop(handle)
-    }
-
-    /// Aborts the task now (a no-op if it has finished; see `JoinHandle::abort`).
-    pub fn abort(&self) {
-        self.0.abort();
-    }
-
-    pub fn name(&self) -> &str {
-        self.0.name()
-    }
-}
-
 impl<T> Future for AbortOnDrop<T> {
     type Output = Result<T, JoinError>;
 
@@ -320,21 +244,8 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
 
 // ------------------------------------------------------------------ stage 4: task groups
 
-// ANCHOR: solution_group_type
-/// asyncio's `TaskGroup`: children spawned into it run as tasks at once; `join` waits for all of
-/// them. The first failure cancels (aborts) the siblings; every failure that happened is
-/// reported. Dropping the group, or its `join` future, aborts every unfinished child.
-pub struct TaskGroup<T, E> {
-    children: Vec<AbortOnDrop<Result<T, E>>>,
-}
-// ANCHOR_END: solution_group_type
-
 // ANCHOR: solution_group
 impl<T: 'static, E: 'static> TaskGroup<T, E> {
-    pub fn new() -> Self {
-        TaskGroup { children: Vec::new() }
-    }
-
     /// Spawns `future` as a child task on the running loop (asyncio's `tg.create_task`).
     pub fn spawn<F>(&mut self, future: F)
     where
@@ -349,15 +260,6 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
         F: Future<Output = Result<T, E>> + 'static,
     {
         self.children.push(AbortOnDrop::new(Builder::new().name(name).spawn(future)));
-    }
-
-    /// How many children were spawned.
-    pub fn len(&self) -> usize {
-        self.children.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.children.is_empty()
     }
 
     /// Waits for every child. `Ok` with every value, in spawn order; or, after the first
@@ -392,9 +294,4 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
     }
 }
 
-impl<T: 'static, E: 'static> Default for TaskGroup<T, E> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 // ANCHOR_END: solution_group

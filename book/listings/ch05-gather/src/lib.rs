@@ -47,15 +47,15 @@ pub async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let (mut out_a, mut out_b) = (None, None);
     poll_fn(|cx| {
         // Two children: re-polling both on any wake costs at most one useless poll.
-        if out_a.is_none() {
-            if let Poll::Ready(value) = a.as_mut().poll(cx) {
-                out_a = Some(value);
-            }
+        if out_a.is_none()
+            && let Poll::Ready(value) = a.as_mut().poll(cx)
+        {
+            out_a = Some(value);
         }
-        if out_b.is_none() {
-            if let Poll::Ready(value) = b.as_mut().poll(cx) {
-                out_b = Some(value);
-            }
+        if out_b.is_none()
+            && let Poll::Ready(value) = b.as_mut().poll(cx)
+        {
+            out_b = Some(value);
         }
         if out_a.is_some() && out_b.is_some() { Poll::Ready(()) } else { Poll::Pending }
     })
