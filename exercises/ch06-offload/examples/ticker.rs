@@ -33,6 +33,7 @@ impl LineSource for SlowTypist {
     }
 }
 
+// ANCHOR: ticker
 /// Ticks five times, a second apart, and returns when each tick happened.
 async fn ticker(log: Rc<RefCell<Vec<f64>>>) {
     for n in 1..=5 {
@@ -41,6 +42,7 @@ async fn ticker(log: Rc<RefCell<Vec<f64>>>) {
         log.borrow_mut().push(now());
     }
 }
+// ANCHOR_END: ticker
 
 /// One row of the picture: `=` while the prompt waited, `T` at each tick, a column per 0.5 s.
 fn row(label: &str, waited: f64, ticks: &[f64]) -> String {
@@ -66,10 +68,12 @@ fn main() {
     let blocked = run_with_clock(clock, async move {
         let log = Rc::new(RefCell::new(Vec::new()));
         let ticks = tasks::spawn_named("ticker", ticker(log.clone()));
+        // ANCHOR: blocked
         println!("  t={:.1}s  prompt> (waiting for the user)", now());
         let mut typist = typist;
         let line = typist.next_line(); // Blocking, right here on the loop's thread.
         println!("  t={:.1}s  read {:?}; ticks meanwhile: {}", now(), line.unwrap(), log.borrow().len());
+        // ANCHOR_END: blocked
         ticks.await.unwrap();
         let ticks = log.borrow().clone();
         ticks
@@ -86,9 +90,11 @@ fn main() {
             sleep(Duration::from_secs(5)).await;
             typist.send("hello".to_owned()).unwrap();
         });
+        // ANCHOR: offloaded
         println!("  t={:.1}s  prompt> (waiting for the user)", now());
         let (_, line) = read_line(&pool, lines).await.expect("the worker read the line");
         println!("  t={:.1}s  read {:?}; ticks meanwhile: {}", now(), line.unwrap(), log.borrow().len());
+        // ANCHOR_END: offloaded
         ticks.await.unwrap();
         user.await.unwrap();
         let ticks = log.borrow().clone();
