@@ -20,7 +20,10 @@ use tokio::time::{Instant, interval_at, timeout};
 // ANCHOR: execute_tools
 /// Runs every tool at once and returns their outputs in input order, or the first failure, or
 /// `TimedOut` if `limit` passes first. Whatever the outcome, no tool is left running.
-pub async fn execute_tools(tools: Vec<Tool>, limit: Duration) -> Result<Vec<ToolOutput>, ExecError> {
+pub async fn execute_tools(
+    tools: Vec<Tool>,
+    limit: Duration,
+) -> Result<Vec<ToolOutput>, ExecError> {
     let names: Vec<String> = tools.iter().map(|tool| tool.name.clone()).collect();
     let mut running = JoinSet::new();
     // A panicked task has no output to carry its index, only its task id.
@@ -42,14 +45,24 @@ pub async fn execute_tools(tools: Vec<Tool>, limit: Duration) -> Result<Vec<Tool
         while let Some(joined) = running.join_next().await {
             match joined {
                 Ok((index, Ok(output), took)) => {
-                    outputs[index] = Some(ToolOutput { name: names[index].clone(), output, took });
+                    outputs[index] = Some(ToolOutput {
+                        name: names[index].clone(),
+                        output,
+                        took,
+                    });
                 }
                 Ok((index, Err(error), _)) => {
-                    return Err(ExecError::Failed { tool: names[index].clone(), error });
+                    return Err(ExecError::Failed {
+                        tool: names[index].clone(),
+                        error,
+                    });
                 }
                 Err(error) => {
                     let tool = names[index_of[&error.id()]].clone();
-                    return Err(ExecError::Panicked { tool, message: panic_text(error) });
+                    return Err(ExecError::Panicked {
+                        tool,
+                        message: panic_text(error),
+                    });
                 }
             }
         }
@@ -59,7 +72,10 @@ pub async fn execute_tools(tools: Vec<Tool>, limit: Duration) -> Result<Vec<Tool
     // Dropping a JoinSet aborts every task still in it; the explicit call says so.
     running.abort_all();
     match outcome {
-        Ok(Ok(())) => Ok(outputs.into_iter().map(|o| o.expect("every task reported")).collect()),
+        Ok(Ok(())) => Ok(outputs
+            .into_iter()
+            .map(|o| o.expect("every task reported"))
+            .collect()),
         Ok(Err(failure)) => Err(failure),
         Err(_elapsed) => Err(ExecError::TimedOut {
             limit,
@@ -129,7 +145,10 @@ where
             Some(line) => replies.push(answer(line).await),
         }
     }
-    Session { replies, ticks: ticks.load(Ordering::Relaxed) }
+    Session {
+        replies,
+        ticks: ticks.load(Ordering::Relaxed),
+    }
 }
 
 /// Aborts the task when dropped.

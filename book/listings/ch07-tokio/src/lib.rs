@@ -13,14 +13,21 @@ use tokio::time::{Instant, sleep, timeout};
 /// Chapter 3's `EventLoop::new()`, tokio's way: one thread that runs every task, like asyncio's
 /// loop. `enable_time` turns on the timer driver (`enable_all` would add I/O too).
 pub fn current_thread_runtime() -> Runtime {
-    Builder::new_current_thread().enable_time().build().expect("a current-thread runtime")
+    Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime")
 }
 
 /// The runtime `#[tokio::main]` builds by default: a pool of worker threads (one per core unless
 /// told otherwise) that steal tasks from each other. A task may resume on another thread after
 /// any `.await`.
 pub fn multi_thread_runtime() -> Runtime {
-    Builder::new_multi_thread().worker_threads(2).enable_time().build().expect("a multi-thread runtime")
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("a multi-thread runtime")
 }
 // ANCHOR_END: runtimes
 
@@ -28,7 +35,11 @@ pub fn multi_thread_runtime() -> Runtime {
 /// The test runtime of this chapter: one thread, and a clock that moves only when every task is
 /// waiting, jumping to the next timer (chapter 3's VirtualClock, tokio's `start_paused`).
 pub fn paused_runtime() -> Runtime {
-    Builder::new_current_thread().enable_time().start_paused(true).build().expect("a paused runtime")
+    Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a paused runtime")
 }
 // ANCHOR_END: paused_runtime
 
@@ -49,7 +60,9 @@ pub async fn spawn_and_abort() -> (u32, bool, bool) {
             sleep(Duration::from_secs(1)).await;
         }
     });
-    let value = answer.await.expect("the task neither panicked nor was aborted");
+    let value = answer
+        .await
+        .expect("the task neither panicked nor was aborted");
 
     endless.abort(); // asks the runtime to drop the task's future at its next chance
     let outcome: Result<(), JoinError> = endless.await;
@@ -89,13 +102,20 @@ async fn fetch(name: &'static str, secs: u64) -> &'static str {
 
 async fn fetch_or_fail(name: &'static str, secs: u64, ok: bool) -> Result<&'static str, String> {
     sleep(Duration::from_secs(secs)).await;
-    if ok { Ok(name) } else { Err(format!("{name} failed")) }
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!("{name} failed"))
+    }
 }
 
 // ANCHOR: join
 /// Chapter 5's `gather` and `try_gather`, as macros: a fixed number of futures, possibly of
 /// different types, polled concurrently *inside the current task* (no spawning).
-pub async fn join_and_try_join() -> ((&'static str, &'static str), Result<(&'static str, &'static str), String>) {
+pub async fn join_and_try_join() -> (
+    (&'static str, &'static str),
+    Result<(&'static str, &'static str), String>,
+) {
     let both = tokio::join!(fetch("A", 2), fetch("B", 1)); // like gather: 2 s, order kept
     // like try_gather: returns at the first Err (1 s) and drops the other future
     let first_error = tokio::try_join!(fetch_or_fail("C", 3, true), fetch_or_fail("D", 1, false));
@@ -158,7 +178,10 @@ pub async fn drain_until_deadline(mut rx: tokio::sync::mpsc::Receiver<u32>) -> V
 // ANCHOR: timeout
 /// asyncio's `wait_for` / `timeout`, chapter 5's `timeout`: the inner future is dropped when
 /// the time is up.
-pub async fn with_a_limit() -> (Result<&'static str, tokio::time::error::Elapsed>, Result<&'static str, tokio::time::error::Elapsed>) {
+pub async fn with_a_limit() -> (
+    Result<&'static str, tokio::time::error::Elapsed>,
+    Result<&'static str, tokio::time::error::Elapsed>,
+) {
     let in_time = timeout(Duration::from_secs(2), fetch("quick", 1)).await;
     let too_late = timeout(Duration::from_secs(2), fetch("slow", 3)).await;
     (in_time, too_late)
@@ -244,7 +267,10 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.log.lock().unwrap().push(format!("close {}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("close {}", self.name));
     }
 }
 
@@ -307,12 +333,16 @@ mod tests {
 
     #[test]
     fn spawn_abort_and_panics_behave_as_the_page_says() {
-        watchdog("a listing hung", || assert_eq!(paused(spawn_and_abort()), (42, true, true)));
+        watchdog("a listing hung", || {
+            assert_eq!(paused(spawn_and_abort()), (42, true, true))
+        });
     }
 
     #[test]
     fn a_dropped_join_handle_detaches() {
-        watchdog("a listing hung", || assert_eq!(paused(dropped_handle_keeps_running()), 3));
+        watchdog("a listing hung", || {
+            assert_eq!(paused(dropped_handle_keeps_running()), 3)
+        });
     }
 
     #[test]
@@ -323,7 +353,11 @@ mod tests {
                 let (both, first_error) = join_and_try_join().await;
                 assert_eq!(both, ("A", "B"));
                 assert_eq!(first_error, Err("D failed".to_owned()));
-                assert_eq!(start.elapsed(), Duration::from_secs(3), "join! 2 s + try_join! 1 s");
+                assert_eq!(
+                    start.elapsed(),
+                    Duration::from_secs(3),
+                    "join! 2 s + try_join! 1 s"
+                );
                 assert_eq!(join_set_in_completion_order().await, ["B", "A", "C"]);
             })
         });
@@ -343,7 +377,11 @@ mod tests {
                 }
                 let start = Instant::now();
                 assert_eq!(drain_until_deadline(rx).await, [0, 1, 2]);
-                assert_eq!(start.elapsed(), Duration::from_secs(5), "the deadline ends the loop");
+                assert_eq!(
+                    start.elapsed(),
+                    Duration::from_secs(5),
+                    "the deadline ends the loop"
+                );
             })
         });
     }
@@ -362,11 +400,18 @@ mod tests {
                 assert_eq!(*counter.lock().unwrap(), 1);
             });
             paused(async {
-                let agent = Agent { counters: Default::default(), state: tokio::sync::Mutex::new("idle".into()) };
+                let agent = Agent {
+                    counters: Default::default(),
+                    state: tokio::sync::Mutex::new("idle".into()),
+                };
                 agent.transition("thinking").await;
                 assert_eq!(*agent.state.lock().await, "thinking");
                 let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-                assert!(timeout(Duration::from_secs(1), use_session(log.clone())).await.is_err());
+                assert!(
+                    timeout(Duration::from_secs(1), use_session(log.clone()))
+                        .await
+                        .is_err()
+                );
                 assert_eq!(*log.lock().unwrap(), ["open db", "close db"]);
                 assert_eq!(stream_tokens().await, ["Hello", ",", " world"]);
             });

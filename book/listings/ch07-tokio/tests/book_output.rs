@@ -24,7 +24,12 @@ fn nested_runtime_output_in_the_book_is_current() {
 
 #[test]
 fn coop_budget_output_in_the_book_is_current() {
-    check(env!("CARGO_BIN_EXE_ch07-coop"), &[], "cargo run -p hand-tokio-listings --bin ch07-coop", "ch07-coop.txt");
+    check(
+        env!("CARGO_BIN_EXE_ch07-coop"),
+        &[],
+        "cargo run -p hand-tokio-listings --bin ch07-coop",
+        "ch07-coop.txt",
+    );
 }
 
 #[test]

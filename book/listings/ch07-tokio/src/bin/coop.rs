@@ -20,7 +20,9 @@ where
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
     runtime.block_on(async {
         // ANCHOR: coop
         // Always-ready tokio channel receives: each one spends a unit of the task's budget, and
@@ -70,7 +72,11 @@ fn main() {
         // ANCHOR_END: coop
         println!("the other task first ran after round ... of {ROUNDS}");
         println!("  always-ready tokio channel:        {channel}");
-        let never = if compute == ROUNDS { " (never: the busy task ran to its end first)" } else { "" };
+        let never = if compute == ROUNDS {
+            " (never: the busy task ran to its end first)"
+        } else {
+            ""
+        };
         println!("  computation + std::future::ready:  {compute}{never}");
         println!("  computation + consume_budget():    {polite}");
     });

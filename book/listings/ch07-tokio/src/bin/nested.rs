@@ -13,19 +13,28 @@ fn message(payload: Box<dyn std::any::Any + Send>) -> String {
 fn main() {
     // The panic is printed below, once, by this program; silence the default report.
     std::panic::set_hook(Box::new(|_| {}));
-    let outer = tokio::runtime::Builder::new_current_thread().build().expect("outer runtime");
-    let inner = tokio::runtime::Builder::new_current_thread().build().expect("inner runtime");
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("outer runtime");
+    let inner = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("inner runtime");
 
     // ANCHOR: nested
     let caught = outer.block_on(async {
         // Inside a task of `outer`: this thread is busy running `outer`, and block_on would
         // stop it (and every other task of `outer`) until the inner future is done.
-        catch_unwind(AssertUnwindSafe(|| inner.block_on(async { "inner result" })))
+        catch_unwind(AssertUnwindSafe(|| {
+            inner.block_on(async { "inner result" })
+        }))
     });
     // ANCHOR_END: nested
     match caught {
         Ok(value) => println!("no panic: {value}"),
-        Err(payload) => println!("inner.block_on inside outer.block_on panicked:\n  {}", message(payload)),
+        Err(payload) => println!(
+            "inner.block_on inside outer.block_on panicked:\n  {}",
+            message(payload)
+        ),
     }
 
     // ANCHOR: not_nested

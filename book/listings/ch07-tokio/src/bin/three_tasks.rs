@@ -7,7 +7,10 @@ use tokio::time::{Instant, sleep};
 
 // ANCHOR: three_tasks
 async fn job(start: Instant, name: &'static str, seconds: u64) -> String {
-    println!("t={:.1}s  {name} started, needs {seconds} s", start.elapsed().as_secs_f64());
+    println!(
+        "t={:.1}s  {name} started, needs {seconds} s",
+        start.elapsed().as_secs_f64()
+    );
     sleep(Duration::from_secs(seconds)).await;
     println!("t={:.1}s  {name} done", start.elapsed().as_secs_f64());
     format!("{name} result")
@@ -28,7 +31,10 @@ fn main() {
         let c = tokio::spawn(job(start, "C", 3));
         println!("t=0.0s  main: spawned; nothing has run yet, now awaiting A");
         let results = [a.await, b.await, c.await];
-        println!("t={:.1}s  main: all three joined", start.elapsed().as_secs_f64());
+        println!(
+            "t={:.1}s  main: all three joined",
+            start.elapsed().as_secs_f64()
+        );
         results
     });
     for result in results {

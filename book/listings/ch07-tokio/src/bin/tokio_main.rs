@@ -3,7 +3,9 @@
 // ANCHOR: tokio_main
 #[tokio::main(flavor = "current_thread")] // without `flavor`: the multi-thread runtime
 async fn main() {
-    let reply = tokio::spawn(async { "hello from a task" }).await.expect("the task did not panic");
+    let reply = tokio::spawn(async { "hello from a task" })
+        .await
+        .expect("the task did not panic");
     println!("{reply}");
 }
 // The attribute rewrites `main` into roughly:
