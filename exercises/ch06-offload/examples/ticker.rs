@@ -75,8 +75,7 @@ fn main() {
         println!("  t={:.1}s  read {:?}; ticks meanwhile: {}", now(), line.unwrap(), log.borrow().len());
         // ANCHOR_END: blocked
         ticks.await.unwrap();
-        let ticks = log.borrow().clone();
-        ticks
+        log.borrow().clone()
     })
     .unwrap();
 
@@ -97,8 +96,7 @@ fn main() {
         // ANCHOR_END: offloaded
         ticks.await.unwrap();
         user.await.unwrap();
-        let ticks = log.borrow().clone();
-        ticks
+        log.borrow().clone()
     })
     .unwrap();
 

@@ -22,7 +22,7 @@ pub fn count_primes_parallel(limit: u64, threads: u64) -> u64 {
 }
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 // ANCHOR_END: parallel
 
