@@ -1,6 +1,6 @@
 // tokio::spawn requires a `Send` future, on every runtime flavour: a spawned task may be moved
-// to another worker thread at any `.await`. An async block's future keeps every local still in
-// scope at an `.await`, so an `Rc` alive across `tick().await` makes the whole future `!Send`.
+// to another worker thread at any `.await`. The future keeps every local that may be used after
+// an `.await` (a drop at the end of the scope counts), so this `Rc` makes the future `!Send`.
 // Fix: end the Rc's scope before the .await, use Arc, or use a LocalSet's spawn_local.
 // Expected error: future cannot be sent between threads safely (`Rc<Vec<&str>>` is not `Send`).
 use std::rc::Rc;
