@@ -434,6 +434,44 @@ fn stage2_the_result_is_stored_before_the_wake() {
     );
 }
 
+/// A waker that sends a message per wake: the waiting thread blocks on the receiver.
+struct ChannelWaker(Mutex<mpsc::Sender<()>>);
+
+impl Wake for ChannelWaker {
+    fn wake(self: Arc<Self>) {
+        let _ = self.0.lock().unwrap().send(());
+    }
+}
+
+#[test]
+fn stage2_no_wake_is_lost_when_the_worker_races_the_poll() {
+    watchdog_causes(
+        &[
+            "Blocking::poll checks for the result and stores the waker under two separate locks: \
+             a worker that stores the result in between finds no waker and wakes nobody (a lost \
+             wake). Check and register under ONE lock",
+            "fill takes the waker before storing the result, or looks for it under a different lock",
+        ],
+        || {
+            let one = pool(1);
+            let (woken_tx, woken) = mpsc::channel();
+            let waker = Waker::from(Arc::new(ChannelWaker(Mutex::new(woken_tx))));
+            // Closures that finish at once: the worker stores each result while the test thread
+            // is polling, thousands of times, so any window between "check" and "register" is hit.
+            for i in 0..5_000u32 {
+                let mut future = one.spawn_blocking(move || i);
+                let value = loop {
+                    match Pin::new(&mut future).poll(&mut Context::from_waker(&waker)) {
+                        Poll::Ready(result) => break ok(result, "a quick closure"),
+                        Poll::Pending => woken.recv().unwrap(),
+                    }
+                };
+                assert_eq!(value, i, "each future gives its own closure's result");
+            }
+        },
+    );
+}
+
 #[test]
 fn stage2_a_worker_wakes_a_task_on_an_idle_loop() {
     watchdog_causes(WAKE_CAUSES, || {
