@@ -593,8 +593,9 @@ fn stage3_select_drops_the_losers_before_it_returns() {
         assert!(
             lines == ["B done@1000"],
             "after select returned, a loser kept running and finished: {lines:?}. select must \
-             drop its losers (that is how a Rust future is cancelled), not run them as tasks: \
-             keep the children in a ChildSet inside select, which is dropped when select returns."
+             drop its losers (that is how a Rust future is cancelled): not wait for them, not \
+             run them as tasks. Keep the children in a ChildSet that is a local of select, so \
+             returning the winner drops the set and the losers with it."
         );
         assert_eq!(dropped, 3, "when select returns, the winner and both losers have been dropped");
     });
@@ -707,9 +708,9 @@ fn stage3_a_timeout_that_is_met_frees_its_timer_at_once() {
         assert_eq!(at, 1000, "it returns when the inner future finishes, at 1 s (returned at {at} ms)");
         assert!(
             freed == 1,
-            "the inner future won at 1 s, yet a clone of the waker timeout was polled with is \
-             still held: the timeout's one-hour timer is still in the loop's heap with its \
-             callback. When the inner future wins, cancel the timer (TimerHandle::cancel, or drop \
+            "the inner future won at 1 s, yet something still holds a clone of the waker that \
+             timeout was polled with: the timeout's one-hour timer is still in the loop's heap, \
+             with its callback. When the inner future wins, cancel the timer (TimerHandle::cancel, or drop \
              the event_loop::sleep, whose Drop cancels it): a cancelled timer's callback and its \
              captures are freed at once."
         );
@@ -774,7 +775,7 @@ fn stage4_a_group_runs_its_children_at_once_and_waits_for_all() {
 }
 
 #[test]
-fn stage4_the_first_failure_cancels_the_siblings_before_join_returns() {
+fn stage4_cancels_the_siblings_at_the_first_failure_before_join_returns() {
     watchdog_causes(GROUP_CAUSES, || {
         let trace = Trace::new();
         let drops = DropCounter::new();
