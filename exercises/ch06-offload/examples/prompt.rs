@@ -22,7 +22,9 @@ fn main() {
         println!("type a line (quit to stop):");
         let mut source = StdinLines;
         loop {
-            let (back, line) = read_line(&pool, source).await.expect("the worker read stdin");
+            let (back, line) = read_line(&pool, source)
+                .await
+                .expect("the worker read stdin");
             source = back;
             match line.as_deref() {
                 None | Some("quit") => break,

@@ -30,9 +30,15 @@ fn main() {
         });
         // Two plain callbacks: 40 ms is fine, 120 ms is reported.
         let cpu = work.clone();
-        call_soon_timed(&handle, "flush-log", move || cpu.advance(Duration::from_millis(40))).unwrap();
+        call_soon_timed(&handle, "flush-log", move || {
+            cpu.advance(Duration::from_millis(40))
+        })
+        .unwrap();
         let cpu = work.clone();
-        call_soon_timed(&handle, "resize-cache", move || cpu.advance(Duration::from_millis(120))).unwrap();
+        call_soon_timed(&handle, "resize-cache", move || {
+            cpu.advance(Duration::from_millis(120))
+        })
+        .unwrap();
 
         parser.await.unwrap();
         poller.await.unwrap();

@@ -64,7 +64,9 @@ fn main() {
 
     println!("1. the read blocks the loop's thread:");
     let clock = VirtualClock::new();
-    let typist = SlowTypist { clock: clock.clone() };
+    let typist = SlowTypist {
+        clock: clock.clone(),
+    };
     let blocked = run_with_clock(clock, async move {
         let log = Rc::new(RefCell::new(Vec::new()));
         let ticks = tasks::spawn_named("ticker", ticker(log.clone()));
@@ -72,7 +74,12 @@ fn main() {
         println!("  t={:.1}s  prompt> (waiting for the user)", now());
         let mut typist = typist;
         let line = typist.next_line(); // Blocking, right here on the loop's thread.
-        println!("  t={:.1}s  read {:?}; ticks meanwhile: {}", now(), line.unwrap(), log.borrow().len());
+        println!(
+            "  t={:.1}s  read {:?}; ticks meanwhile: {}",
+            now(),
+            line.unwrap(),
+            log.borrow().len()
+        );
         // ANCHOR_END: blocked
         ticks.await.unwrap();
         log.borrow().clone()
@@ -91,8 +98,15 @@ fn main() {
         });
         // ANCHOR: offloaded
         println!("  t={:.1}s  prompt> (waiting for the user)", now());
-        let (_, line) = read_line(&pool, lines).await.expect("the worker read the line");
-        println!("  t={:.1}s  read {:?}; ticks meanwhile: {}", now(), line.unwrap(), log.borrow().len());
+        let (_, line) = read_line(&pool, lines)
+            .await
+            .expect("the worker read the line");
+        println!(
+            "  t={:.1}s  read {:?}; ticks meanwhile: {}",
+            now(),
+            line.unwrap(),
+            log.borrow().len()
+        );
         // ANCHOR_END: offloaded
         ticks.await.unwrap();
         user.await.unwrap();
@@ -104,5 +118,8 @@ fn main() {
     println!("{:<10}|0s        5s        10s", "");
     println!("{}", row("blocked", 5.0, &blocked));
     println!("{}", row("offloaded", 0.0, &offloaded));
-    println!("{:<10} = the prompt holds the loop's thread; T = a tick", "");
+    println!(
+        "{:<10} = the prompt holds the loop's thread; T = a tick",
+        ""
+    );
 }

@@ -13,7 +13,6 @@ use crate::error::panic_message;
 use crate::given::{Blocking, Completer, Slot};
 use crate::{BlockingError, Job, LineSource, ThreadPool};
 
-
 // ------------------------------------------------------------------ yours: stages 2 and 3
 
 /// Stores `result` in the slot and wakes the waker of the latest poll, if there is one.
@@ -57,7 +56,10 @@ impl ThreadPool {
 /// asyncio's `await loop.run_in_executor(None, input)`: reads one line from `source` on the
 /// pool, so the loop keeps running while the read blocks. The source travels to the worker and
 /// comes back with the line (`None` at the end of input).
-pub async fn read_line<S: LineSource>(pool: &ThreadPool, source: S) -> Result<(S, Option<String>), BlockingError> {
+pub async fn read_line<S: LineSource>(
+    pool: &ThreadPool,
+    source: S,
+) -> Result<(S, Option<String>), BlockingError> {
     // TODO(ch06) stage 3: one spawn_blocking whose closure owns the source and returns it.
     let _ = (pool, source);
     todo!("read_line: read on the pool, and hand the source back with the line")

@@ -43,9 +43,14 @@ impl fmt::Display for PoolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PoolError::NoWorkers => {
-                write!(f, "a thread pool needs at least one worker (asked for 0): its jobs would never run")
+                write!(
+                    f,
+                    "a thread pool needs at least one worker (asked for 0): its jobs would never run"
+                )
             }
-            PoolError::ShutDown => write!(f, "the thread pool was shut down and takes no more jobs"),
+            PoolError::ShutDown => {
+                write!(f, "the thread pool was shut down and takes no more jobs")
+            }
         }
     }
 }
@@ -53,11 +58,19 @@ impl fmt::Display for PoolError {
 impl fmt::Display for BlockingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BlockingError::Panicked { message } => write!(f, "the blocking closure panicked: {message}"),
-            BlockingError::ShutDown => {
-                write!(f, "the thread pool shut down before a worker ran the closure; it never ran")
+            BlockingError::Panicked { message } => {
+                write!(f, "the blocking closure panicked: {message}")
             }
-            BlockingError::Lost => write!(f, "the job was dropped without a result (did its worker die?)"),
+            BlockingError::ShutDown => {
+                write!(
+                    f,
+                    "the thread pool shut down before a worker ran the closure; it never ran"
+                )
+            }
+            BlockingError::Lost => write!(
+                f,
+                "the job was dropped without a result (did its worker die?)"
+            ),
         }
     }
 }
@@ -65,9 +78,14 @@ impl fmt::Display for BlockingError {
 impl fmt::Display for ThreadsafeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ThreadsafeError::Failed(error) => write!(f, "the future sent to the loop failed: {error}"),
+            ThreadsafeError::Failed(error) => {
+                write!(f, "the future sent to the loop failed: {error}")
+            }
             ThreadsafeError::Dropped => {
-                write!(f, "the loop was dropped or closed before the future sent to it finished")
+                write!(
+                    f,
+                    "the loop was dropped or closed before the future sent to it finished"
+                )
             }
         }
     }

@@ -123,7 +123,13 @@ impl<T> Drop for Completer<T> {
 
 impl<T> Slot<T> {
     pub(crate) fn new() -> Self {
-        Slot { state: Mutex::new(SlotState { result: None, waker: None, taken: false }) }
+        Slot {
+            state: Mutex::new(SlotState {
+                result: None,
+                waker: None,
+                taken: false,
+            }),
+        }
     }
 }
 // ANCHOR_END: slot
@@ -197,7 +203,9 @@ pub struct Timed<F> {
 /// Wraps `future` so that each of its polls that takes the threshold or longer is reported,
 /// named after the task polling it (`tasks::current_name()`), or `<main>` outside a task.
 pub fn timed<F: Future>(future: F) -> Timed<F> {
-    Timed { future: Box::pin(future) }
+    Timed {
+        future: Box::pin(future),
+    }
 }
 
 /// `spawn_named(name, timed(future))`: a task whose slow polls are reported under its name.

@@ -32,8 +32,8 @@ mod threadsafe;
 pub use blocking::read_line;
 pub use error::{BlockingError, PoolError, ThreadsafeError};
 pub use given::{
-    Blocking, ConcurrentFuture, DEFAULT_SLOW_THRESHOLD, SlowReport, ThreadPool, Timed, set_slow_threshold, spawn_timed,
-    take_slow_reports, timed,
+    Blocking, ConcurrentFuture, DEFAULT_SLOW_THRESHOLD, SlowReport, ThreadPool, Timed,
+    set_slow_threshold, spawn_timed, take_slow_reports, timed,
 };
 pub use input::{LineSource, StdinLines};
 pub use slow::call_soon_timed;
@@ -46,7 +46,6 @@ use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-
 
 // ------------------------------------------------------------------ yours: stage 1
 

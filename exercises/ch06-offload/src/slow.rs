@@ -18,7 +18,11 @@ use crate::given::{DEFAULT_SLOW_THRESHOLD, Detector, SlowReport, Timed};
 
 /// `handle.call_soon(callback)`, with that one callback timed under the label `name`.
 /// Refused with `Err(LoopError::Closed)` like `call_soon`.
-pub fn call_soon_timed<F>(handle: &Handle, name: impl Into<String>, callback: F) -> Result<(), LoopError>
+pub fn call_soon_timed<F>(
+    handle: &Handle,
+    name: impl Into<String>,
+    callback: F,
+) -> Result<(), LoopError>
 where
     F: FnOnce() + 'static,
 {

@@ -9,13 +9,15 @@ use event_loop::{LoopError, RemoteHandle};
 use crate::ThreadsafeError;
 use crate::given::ConcurrentFuture;
 
-
 // ------------------------------------------------------------------ yours: stage 3
 
 /// Spawns the future `make()` returns as a task on the loop behind `remote`, from any thread.
 /// `make` runs on the loop's thread, so the future itself need not be `Send`; only `make` and
 /// the output cross threads. `Err(LoopError::Closed)` if the loop is gone already.
-pub fn run_coroutine_threadsafe<M, F>(remote: &RemoteHandle, make: M) -> Result<ConcurrentFuture<F::Output>, LoopError>
+pub fn run_coroutine_threadsafe<M, F>(
+    remote: &RemoteHandle,
+    make: M,
+) -> Result<ConcurrentFuture<F::Output>, LoopError>
 where
     M: FnOnce() -> F + Send + 'static,
     F: Future + 'static,

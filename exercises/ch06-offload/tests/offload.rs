@@ -21,8 +21,9 @@ use std::time::Duration;
 use course_support::{DropCounter, watchdog_causes};
 use event_loop::{EventLoop, Handle, LoopError, VirtualClock, run_with_clock, sleep};
 use offload::{
-    Blocking, BlockingError, LineSource, PoolError, SlowReport, ThreadPool, ThreadsafeError, call_soon_timed,
-    read_line, run_coroutine_threadsafe, set_slow_threshold, spawn_timed, take_slow_reports,
+    Blocking, BlockingError, LineSource, PoolError, SlowReport, ThreadPool, ThreadsafeError,
+    call_soon_timed, read_line, run_coroutine_threadsafe, set_slow_threshold, spawn_timed,
+    take_slow_reports,
 };
 use tasks::JoinError;
 
@@ -41,7 +42,10 @@ fn run_on<F: Future>(clock: &VirtualClock, main: F) -> F::Output {
 
 /// The running loop's time.
 fn now() -> Duration {
-    Handle::current().expect("called on the loop").time().expect("the loop is alive")
+    Handle::current()
+        .expect("called on the loop")
+        .time()
+        .expect("the loop is alive")
 }
 
 /// Unwraps a blocking result, naming what went wrong for the learner.
@@ -123,18 +127,23 @@ const WAKE_CAUSES: &[&str] = &[
 
 #[test]
 fn stage1_a_pool_of_zero_workers_is_refused() {
-    watchdog_causes(&["ThreadPool::new(0) waits for something instead of returning an error"], || {
-        match ThreadPool::new(0) {
-            Err(PoolError::NoWorkers) => {}
-            Err(other) => panic!("ThreadPool::new(0) gave Err({other:?}); the error for zero workers is PoolError::NoWorkers"),
-            Ok(_) => panic!(
-                "ThreadPool::new(0) returned a pool: a pool without workers would accept jobs and never \
+    watchdog_causes(
+        &["ThreadPool::new(0) waits for something instead of returning an error"],
+        || {
+            match ThreadPool::new(0) {
+                Err(PoolError::NoWorkers) => {}
+                Err(other) => panic!(
+                    "ThreadPool::new(0) gave Err({other:?}); the error for zero workers is PoolError::NoWorkers"
+                ),
+                Ok(_) => panic!(
+                    "ThreadPool::new(0) returned a pool: a pool without workers would accept jobs and never \
                  run them. Refuse it with Err(PoolError::NoWorkers)"
-            ),
-        }
-        let three = pool(3);
-        assert_eq!(three.size(), 3, "ThreadPool::new(3).size() must be 3");
-    });
+                ),
+            }
+            let three = pool(3);
+            assert_eq!(three.size(), 3, "ThreadPool::new(3).size() must be 3");
+        },
+    );
 }
 
 #[test]
@@ -148,7 +157,9 @@ fn stage1_jobs_run_on_the_workers_in_queue_order() {
             one.execute(move || tx.send((i, thread::current().id())).unwrap())
                 .expect("execute on a running pool must return Ok");
         }
-        let got: Vec<(i32, ThreadId)> = (0..10).map(|_| rx.recv().expect("every job sends once")).collect();
+        let got: Vec<(i32, ThreadId)> = (0..10)
+            .map(|_| rx.recv().expect("every job sends once"))
+            .collect();
         assert!(
             got.iter().all(|(_, id)| *id != me),
             "a job ran on the thread that called execute: jobs must run on the pool's worker threads"
@@ -190,8 +201,15 @@ fn stage1_a_job_waits_for_a_free_worker_instead_of_a_new_thread() {
         }
         let first = started.recv().unwrap();
         let second = started.recv().unwrap();
-        let (a, b) = if first.0 == "A" { (first.1, second.1) } else { (second.1, first.1) };
-        assert_ne!(a, b, "jobs A and B ran on the same thread at the same time?");
+        let (a, b) = if first.0 == "A" {
+            (first.1, second.1)
+        } else {
+            (second.1, first.1)
+        };
+        assert_ne!(
+            a, b,
+            "jobs A and B ran on the same thread at the same time?"
+        );
 
         // Both workers are busy: job C must wait in the queue for one of them.
         let started_c = started_tx.clone();
@@ -220,12 +238,18 @@ fn stage1_a_panicking_job_does_not_kill_its_worker() {
         ],
         || {
             let one = pool(1);
-            one.execute(|| panic!("this job fails on purpose (the test expects this panic message)"))
-                .expect("execute on a running pool must return Ok");
+            one.execute(|| {
+                panic!("this job fails on purpose (the test expects this panic message)")
+            })
+            .expect("execute on a running pool must return Ok");
             let (tx, rx) = mpsc::channel();
             one.execute(move || tx.send("second job ran").unwrap())
                 .expect("execute must still return Ok after a job panicked");
-            assert_eq!(rx.recv(), Ok("second job ran"), "the job after a panicking one never ran");
+            assert_eq!(
+                rx.recv(),
+                Ok("second job ran"),
+                "the job after a panicking one never ran"
+            );
         },
     );
 }
@@ -325,13 +349,20 @@ fn stage1_shutdown_fails_queued_jobs_and_refuses_new_ones() {
             );
             gate_tx.send(()).unwrap(); // Let A finish, so the worker can be joined.
             let refused = shutdown.join().expect("shutdown panicked");
-            assert_eq!(refused, 2, "shutdown() returns how many queued jobs it failed: 2 were queued");
+            assert_eq!(
+                refused, 2,
+                "shutdown() returns how many queued jobs it failed: 2 were queued"
+            );
             assert_eq!(
                 one.execute(|| {}),
                 Err(PoolError::ShutDown),
                 "execute after shutdown must be refused with Err(PoolError::ShutDown)"
             );
-            assert_eq!(one.shutdown(), 0, "a second shutdown() has nothing left to fail: it returns 0");
+            assert_eq!(
+                one.shutdown(),
+                0,
+                "a second shutdown() has nothing left to fail: it returns 0"
+            );
         },
     );
 }
@@ -346,13 +377,18 @@ fn stage2_spawn_blocking_runs_the_closure_on_a_worker() {
         let (loop_thread, results) = run_on(&clock, async {
             let mut results = Vec::new();
             for i in 0..3u64 {
-                let blocking: Blocking<(u64, ThreadId)> = one.spawn_blocking(move || (i * i, thread::current().id()));
+                let blocking: Blocking<(u64, ThreadId)> =
+                    one.spawn_blocking(move || (i * i, thread::current().id()));
                 results.push(ok(blocking.await, "awaiting spawn_blocking"));
             }
             (thread::current().id(), results)
         });
         let values: Vec<u64> = results.iter().map(|r| r.0).collect();
-        assert_eq!(values, [0, 1, 4], "each future must give its own closure's return value");
+        assert_eq!(
+            values,
+            [0, 1, 4],
+            "each future must give its own closure's return value"
+        );
         assert!(
             results.iter().all(|r| r.1 != loop_thread),
             "spawn_blocking ran the closure on the loop's thread: a blocking closure there stops \
@@ -401,12 +437,19 @@ fn stage2_the_result_is_stored_before_the_wake() {
                 42u32
             })));
             let (seen_tx, seen) = mpsc::channel();
-            let waker = Waker::from(Arc::new(PollOnWake { future: future.clone(), seen: Mutex::new(seen_tx) }));
-            let first = Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(&waker));
+            let waker = Waker::from(Arc::new(PollOnWake {
+                future: future.clone(),
+                seen: Mutex::new(seen_tx),
+            }));
+            let first =
+                Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(&waker));
             if let Poll::Ready(Err(BlockingError::Panicked { message })) = first {
                 panic!("{message}");
             }
-            assert!(first.is_pending(), "the closure is waiting for the test, yet the future was Ready");
+            assert!(
+                first.is_pending(),
+                "the closure is waiting for the test, yet the future was Ready"
+            );
             gate_tx.send(()).unwrap();
             // A second job on the pool's only worker runs after the first one has finished,
             // wake included: by then the waker has been woken, or never will be.
@@ -414,7 +457,8 @@ fn stage2_the_result_is_stored_before_the_wake() {
             one.execute(move || done_tx.send(()).unwrap()).unwrap();
             done.recv().unwrap();
             let Ok(seen) = seen.try_recv() else {
-                let now = Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(Waker::noop()));
+                let now = Pin::new(&mut *future.lock().unwrap())
+                    .poll(&mut Context::from_waker(Waker::noop()));
                 panic!(
                     "the closure finished (the future now polls {now:?}), but the waker given to the \
                      first poll was never woken: Blocking::poll must store cx.waker(), and fill must \
@@ -428,7 +472,9 @@ fn stage2_the_result_is_stored_before_the_wake() {
                      wake found Pending (and, having been woken already, would wait forever). Store the \
                      result, then take the waker and wake it"
                 ),
-                other => panic!("the poll right after the wake gave {other:?}, expected Ready(Ok(42))"),
+                other => {
+                    panic!("the poll right after the wake gave {other:?}, expected Ready(Ok(42))")
+                }
             }
         },
     );
@@ -488,13 +534,20 @@ fn stage2_a_worker_wakes_a_task_on_an_idle_loop() {
             gate_tx.send(()).unwrap();
         });
         let (value, at) = run_on(&clock, async {
-            let reader = tasks::spawn_named("reader", off_the_caller(&one, move || gate.recv().map(|()| "opened")));
+            let reader = tasks::spawn_named(
+                "reader",
+                off_the_caller(&one, move || gate.recv().map(|()| "opened")),
+            );
             let value = reader.await.expect("the reader task finished");
             (value, now())
         });
         assert_eq!(ok(value, "awaiting spawn_blocking in a task"), Ok("opened"));
         opener.join().unwrap();
-        assert_eq!(at, Duration::ZERO, "no timer was involved: virtual time must not move");
+        assert_eq!(
+            at,
+            Duration::ZERO,
+            "no timer was involved: virtual time must not move"
+        );
     });
 }
 
@@ -533,8 +586,15 @@ fn stage2_the_ticker_keeps_ticking_while_a_closure_blocks() {
             "spawn_blocking ran the closure on the loop's thread: while it blocked, the ticker could \
              not tick. Submit it to the pool"
         );
-        assert_eq!(ticks, 5, "the ticker ticked {ticks} times while the closure blocked; a free loop ticks 5 times");
-        assert_eq!(at, Duration::from_secs(5), "five one-second ticks take 5 s of virtual time");
+        assert_eq!(
+            ticks, 5,
+            "the ticker ticked {ticks} times while the closure blocked; a free loop ticks 5 times"
+        );
+        assert_eq!(
+            at,
+            Duration::from_secs(5),
+            "five one-second ticks take 5 s of virtual time"
+        );
     });
 }
 
@@ -563,7 +623,10 @@ fn stage3_read_line_reads_on_the_pool_while_the_ticker_ticks() {
         let clock = VirtualClock::new();
         let (first, second, ticks) = run_on(&clock, async {
             let (typist, lines) = mpsc::channel();
-            let script = Script { lines, loop_thread: thread::current().id() };
+            let script = Script {
+                lines,
+                loop_thread: thread::current().id(),
+            };
             let ticks = Rc::new(Cell::new(0));
             let counter = ticks.clone();
             let ticker = tasks::spawn_named("ticker", async move {
@@ -586,9 +649,19 @@ fn stage3_read_line_reads_on_the_pool_while_the_ticker_ticks() {
             "read_line called next_line on the loop's thread: a blocking read there stops every task. \
              Move the source into a spawn_blocking closure and return it with the line"
         );
-        assert_eq!(first.as_deref(), Some("hello"), "the first read_line must give the typed line");
-        assert_eq!(ticks, 3, "the ticker ticked {ticks} times while the prompt waited; a free loop ticks 3 times");
-        assert_eq!(second, None, "at the end of the input (the typist dropped), read_line gives None");
+        assert_eq!(
+            first.as_deref(),
+            Some("hello"),
+            "the first read_line must give the typed line"
+        );
+        assert_eq!(
+            ticks, 3,
+            "the ticker ticked {ticks} times while the prompt waited; a free loop ticks 3 times"
+        );
+        assert_eq!(
+            second, None,
+            "at the end of the input (the typist dropped), read_line gives None"
+        );
     });
 }
 
@@ -608,17 +681,17 @@ fn stage3_run_coroutine_threadsafe_runs_the_future_on_the_loop() {
             let remote = Handle::current().unwrap().remote().unwrap();
             // The other thread is one of the pool's workers; the loop stays free meanwhile.
             let outcome = off_the_caller(&one, move || {
-                    let sent = run_coroutine_threadsafe(&remote, || {
-                        let made_on = thread::current().id();
-                        async move {
-                            sleep(Duration::from_secs(2)).await;
-                            (made_on, thread::current().id(), 40 + 2)
-                        }
-                    })
-                    .expect("the loop is running: run_coroutine_threadsafe must return Ok");
-                    sent.wait()
+                let sent = run_coroutine_threadsafe(&remote, || {
+                    let made_on = thread::current().id();
+                    async move {
+                        sleep(Duration::from_secs(2)).await;
+                        (made_on, thread::current().id(), 40 + 2)
+                    }
                 })
-                .await;
+                .expect("the loop is running: run_coroutine_threadsafe must return Ok");
+                sent.wait()
+            })
+            .await;
             (thread::current().id(), outcome, now())
         });
         let (made_on, polled_on, value) = match outcome {
@@ -632,15 +705,28 @@ fn stage3_run_coroutine_threadsafe_runs_the_future_on_the_loop() {
             Err(error) => panic!("spawn_blocking gave Err({error:?})"),
         };
         assert_eq!(value, 42, "wait() must give the future's output");
-        assert_eq!(made_on, loop_thread, "the future must be made (make() called) on the loop's thread");
-        assert_eq!(polled_on, loop_thread, "the future must be polled on the loop's thread");
-        assert_eq!(at, Duration::from_secs(2), "the future slept 2 s of loop time");
+        assert_eq!(
+            made_on, loop_thread,
+            "the future must be made (make() called) on the loop's thread"
+        );
+        assert_eq!(
+            polled_on, loop_thread,
+            "the future must be polled on the loop's thread"
+        );
+        assert_eq!(
+            at,
+            Duration::from_secs(2),
+            "the future slept 2 s of loop time"
+        );
     });
 }
 
 /// `run_coroutine_threadsafe(remote, make)` called on a thread where no loop runs; a panic that
 /// says it tried to spawn right here gets a message naming that mistake.
-fn send_from_outside<M, F>(remote: &event_loop::RemoteHandle, make: M) -> Result<offload::ConcurrentFuture<F::Output>, LoopError>
+fn send_from_outside<M, F>(
+    remote: &event_loop::RemoteHandle,
+    make: M,
+) -> Result<offload::ConcurrentFuture<F::Output>, LoopError>
 where
     M: FnOnce() -> F + Send + 'static,
     F: Future + 'static,
@@ -666,7 +752,10 @@ fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
         let remote = event_loop.remote();
         drop(event_loop);
         assert!(
-            matches!(send_from_outside(&remote, || async { 1 }), Err(LoopError::Closed)),
+            matches!(
+                send_from_outside(&remote, || async { 1 }),
+                Err(LoopError::Closed)
+            ),
             "run_coroutine_threadsafe on a dropped loop must return Err(LoopError::Closed)"
         );
 
@@ -686,15 +775,20 @@ fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
         let outcome = run_on(&VirtualClock::new(), async {
             let remote = Handle::current().unwrap().remote().unwrap();
             off_the_caller(&one, move || {
-                run_coroutine_threadsafe(&remote, || async { panic!("the coroutine fails on purpose") })
-                    .expect("the loop is running")
-                    .wait()
+                run_coroutine_threadsafe(&remote, || async {
+                    panic!("the coroutine fails on purpose")
+                })
+                .expect("the loop is running")
+                .wait()
             })
             .await
         });
         match ok(outcome, "the worker waiting for the future") {
             Err(ThreadsafeError::Failed(JoinError::Panicked { message, .. })) => {
-                assert!(message.contains("fails on purpose"), "the panic message must be kept, got {message:?}")
+                assert!(
+                    message.contains("fails on purpose"),
+                    "the panic message must be kept, got {message:?}"
+                )
             }
             other => panic!(
                 "a future that panicked on the loop gave {other:?}: wait() must give \
@@ -714,7 +808,10 @@ const DETECTOR_CAUSES: &[&str] = &[
 
 /// The reports, as (name, milliseconds taken, started at milliseconds): readable in a message.
 fn summary(reports: &[SlowReport]) -> Vec<(String, u128, u128)> {
-    reports.iter().map(|r| (r.name.clone(), r.took.as_millis(), r.started.as_millis())).collect()
+    reports
+        .iter()
+        .map(|r| (r.name.clone(), r.took.as_millis(), r.started.as_millis()))
+        .collect()
 }
 
 #[test]
@@ -749,7 +846,10 @@ fn stage4_a_slow_task_poll_is_reported_with_the_task_name() {
             "one report: `hog`'s first poll took 250 ms, starting at 0 ms. Name it with \
              tasks::current_name()"
         );
-        assert!(reports[0].to_string().contains("hog"), "a report's Display names the task");
+        assert!(
+            reports[0].to_string().contains("hog"),
+            "a report's Display names the task"
+        );
     });
 }
 
@@ -776,11 +876,18 @@ fn stage4_the_detector_times_each_callback_not_the_iteration() {
              under the 100 ms threshold. It timed more than the single callback (the iteration, or \
              from when it was scheduled): read the clock when the callback starts and when it returns"
         );
-        assert_eq!(got, [("c".to_owned(), 150, 120)], "one report: `c` took 150 ms, starting at 120 ms");
+        assert_eq!(
+            got,
+            [("c".to_owned(), 150, 120)],
+            "one report: `c` took 150 ms, starting at 120 ms"
+        );
 
         let gone = EventLoop::with_clock(VirtualClock::new()).handle();
         assert!(
-            matches!(call_soon_timed(&gone, "late", || {}), Err(LoopError::Closed)),
+            matches!(
+                call_soon_timed(&gone, "late", || {}),
+                Err(LoopError::Closed)
+            ),
             "call_soon_timed on a dropped loop must return Err(LoopError::Closed), like call_soon"
         );
     });
@@ -797,7 +904,11 @@ fn stage4_a_panicking_closure_is_an_error_and_the_worker_survives() {
         || {
             let one = pool(1);
             let (first, second) = run_on(&VirtualClock::new(), async {
-                let first = one.spawn_blocking(|| -> u32 { panic!("disk on fire (the test expects this panic)") }).await;
+                let first = one
+                    .spawn_blocking(|| -> u32 {
+                        panic!("disk on fire (the test expects this panic)")
+                    })
+                    .await;
                 let second = one.spawn_blocking(|| 7u32).await;
                 (first, second)
             });
@@ -811,7 +922,9 @@ fn stage4_a_panicking_closure_is_an_error_and_the_worker_survives() {
                      spawn_blocking's job, so the job was dropped mid-way. Catch it with catch_unwind \
                      and complete the future with Err(BlockingError::Panicked {{ message }})"
                 ),
-                other => panic!("a panicking closure gave {other:?}, expected Err(BlockingError::Panicked {{ .. }})"),
+                other => panic!(
+                    "a panicking closure gave {other:?}, expected Err(BlockingError::Panicked {{ .. }})"
+                ),
             }
             assert_eq!(ok(second, "the closure after a panicking one"), 7);
         },
@@ -844,7 +957,11 @@ fn stage4_shutdown_fails_a_queued_closure_with_an_error() {
                 let queued = queued.await; // Failed by the shutdown, while `running` still runs.
                 gate_tx.send(()).unwrap();
                 let running = running.await;
-                (queued, running, one.spawn_blocking(|| "after shutdown").await)
+                (
+                    queued,
+                    running,
+                    one.spawn_blocking(|| "after shutdown").await,
+                )
             });
             match queued {
                 Err(BlockingError::ShutDown) => {}
@@ -857,10 +974,19 @@ fn stage4_shutdown_fails_a_queued_closure_with_an_error() {
                      never queued (spawn_blocking started a thread for it?) or shutdown ran the queue \
                      instead of failing it with Err(BlockingError::ShutDown)"
                 ),
-                other => panic!("the queued closure's future gave {other:?}, expected Err(BlockingError::ShutDown)"),
+                other => panic!(
+                    "the queued closure's future gave {other:?}, expected Err(BlockingError::ShutDown)"
+                ),
             }
-            assert_eq!(shutdown.join().expect("shutdown panicked"), 1, "shutdown() returns how many queued jobs it failed: 1");
-            assert!(ok(running, "the closure running during shutdown"), "the running closure finishes normally");
+            assert_eq!(
+                shutdown.join().expect("shutdown panicked"),
+                1,
+                "shutdown() returns how many queued jobs it failed: 1"
+            );
+            assert!(
+                ok(running, "the closure running during shutdown"),
+                "the running closure finishes normally"
+            );
             assert_eq!(
                 late,
                 Err(BlockingError::ShutDown),
@@ -893,13 +1019,17 @@ fn stage4_dropping_a_blocking_future_leaks_neither_thread_nor_result() {
             if let Poll::Ready(Err(BlockingError::Panicked { message })) = polled {
                 panic!("{message}");
             }
-            assert!(polled.is_pending(), "the closure is waiting for the test, yet the future was Ready");
+            assert!(
+                polled.is_pending(),
+                "the closure is waiting for the test, yet the future was Ready"
+            );
             drop(future);
             gate_tx.send(()).unwrap();
 
             // The pool's only worker must be free for the next job.
             let (tx, rx) = mpsc::channel();
-            one.execute(move || tx.send(thread::current().id()).unwrap()).unwrap();
+            one.execute(move || tx.send(thread::current().id()).unwrap())
+                .unwrap();
             let next_on = rx.recv().unwrap();
             assert_eq!(
                 ran_on.recv().ok(),
@@ -929,10 +1059,13 @@ fn stage4_a_wake_after_the_loop_was_dropped_is_harmless() {
             let (gate_tx, gate) = mpsc::channel::<()>();
             let (started_tx, started) = mpsc::channel();
             run_on(&VirtualClock::new(), async {
-                let orphan = tasks::spawn_named("orphan", off_the_caller(&one, move || {
-                    started_tx.send(()).unwrap();
-                    let _ = gate.recv();
-                }));
+                let orphan = tasks::spawn_named(
+                    "orphan",
+                    off_the_caller(&one, move || {
+                        started_tx.send(()).unwrap();
+                        let _ = gate.recv();
+                    }),
+                );
                 yield_now().await; // The orphan polls once and registers its waker.
                 drop(orphan); // Detached; the loop (and the task) go away with this run.
             });
@@ -940,8 +1073,13 @@ fn stage4_a_wake_after_the_loop_was_dropped_is_harmless() {
             gate_tx.send(()).unwrap(); // The worker finishes, and wakes a task on a dropped loop.
 
             let (tx, rx) = mpsc::channel();
-            one.execute(move || tx.send("still working").unwrap()).unwrap();
-            assert_eq!(rx.recv(), Ok("still working"), "the worker must survive a wake for a dropped loop");
+            one.execute(move || tx.send("still working").unwrap())
+                .unwrap();
+            assert_eq!(
+                rx.recv(),
+                Ok("still working"),
+                "the worker must survive a wake for a dropped loop"
+            );
         },
     );
 }

@@ -10,7 +10,6 @@ use crate::error::panic_message;
 use crate::given::{Blocking, Completer, Slot};
 use crate::{BlockingError, Job, LineSource, ThreadPool};
 
-
 // ANCHOR: solution_fill
 /// Stores `result`, *then* wakes the waker of the latest poll, outside the lock: the woken task
 /// may be polled on another thread at once, and must find the result there.
@@ -38,7 +37,10 @@ impl<T> Future for Blocking<T> {
             state.taken = true;
             return Poll::Ready(result);
         }
-        assert!(!state.taken, "a Blocking future was polled again after it returned its result");
+        assert!(
+            !state.taken,
+            "a Blocking future was polled again after it returned its result"
+        );
         match &mut state.waker {
             Some(waker) => waker.clone_from(cx.waker()),
             None => state.waker = Some(cx.waker().clone()),
@@ -60,11 +62,16 @@ impl ThreadPool {
         T: Send + 'static,
     {
         let slot = Arc::new(Slot::new());
-        let completer = Completer { slot: Some(slot.clone()) };
+        let completer = Completer {
+            slot: Some(slot.clone()),
+        };
         let job: Job = Box::new(move |fate| {
             let result = match fate {
-                Ok(()) => panic::catch_unwind(AssertUnwindSafe(f))
-                    .map_err(|payload| BlockingError::Panicked { message: panic_message(&*payload) }),
+                Ok(()) => panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+                    BlockingError::Panicked {
+                        message: panic_message(&*payload),
+                    }
+                }),
                 Err(_) => Err(BlockingError::ShutDown),
             };
             completer.complete(result);
@@ -80,7 +87,10 @@ impl ThreadPool {
 /// asyncio's `await loop.run_in_executor(None, input)`: reads one line from `source` on the
 /// pool, so the loop keeps running while the read blocks. The source travels to the worker and
 /// comes back with the line (`None` at the end of input).
-pub async fn read_line<S: LineSource>(pool: &ThreadPool, mut source: S) -> Result<(S, Option<String>), BlockingError> {
+pub async fn read_line<S: LineSource>(
+    pool: &ThreadPool,
+    mut source: S,
+) -> Result<(S, Option<String>), BlockingError> {
     pool.spawn_blocking(move || {
         let line = source.next_line();
         (source, line)

@@ -8,21 +8,21 @@
 //! Diff this directory against `exercises/ch06-offload/src` to see the lesson.
 
 // Given code: the exercise's files, compiled here too, so the two cannot differ.
+mod blocking;
 #[path = "../../../exercises/ch06-offload/src/error.rs"]
 mod error;
-#[path = "../../../exercises/ch06-offload/src/input.rs"]
-mod input;
 #[path = "../../../exercises/ch06-offload/src/given.rs"]
 mod given;
-mod blocking;
+#[path = "../../../exercises/ch06-offload/src/input.rs"]
+mod input;
 mod slow;
 mod threadsafe;
 
 pub use blocking::read_line;
 pub use error::{BlockingError, PoolError, ThreadsafeError};
 pub use given::{
-    Blocking, ConcurrentFuture, DEFAULT_SLOW_THRESHOLD, SlowReport, ThreadPool, Timed, set_slow_threshold, spawn_timed,
-    take_slow_reports, timed,
+    Blocking, ConcurrentFuture, DEFAULT_SLOW_THRESHOLD, SlowReport, ThreadPool, Timed,
+    set_slow_threshold, spawn_timed, take_slow_reports, timed,
 };
 pub use input::{LineSource, StdinLines};
 pub use slow::call_soon_timed;
@@ -35,8 +35,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-
-
 // ANCHOR: solution_pool
 impl ThreadPool {
     /// Starts `workers` threads, each waiting for jobs. Zero workers is refused: such a pool
@@ -46,7 +44,10 @@ impl ThreadPool {
             return Err(PoolError::NoWorkers);
         }
         let shared = Arc::new(PoolShared {
-            queue: Mutex::new(Queue { jobs: VecDeque::new(), shut_down: false }),
+            queue: Mutex::new(Queue {
+                jobs: VecDeque::new(),
+                shut_down: false,
+            }),
             available: Condvar::new(),
         });
         let handles = (0..workers)
@@ -58,7 +59,11 @@ impl ThreadPool {
                     .expect("the OS refused to start a worker thread")
             })
             .collect();
-        Ok(ThreadPool { shared, workers: Mutex::new(handles), size: workers })
+        Ok(ThreadPool {
+            shared,
+            workers: Mutex::new(handles),
+            size: workers,
+        })
     }
 
     /// Queues `job` for the next free worker. After shutdown the job is refused at once: called

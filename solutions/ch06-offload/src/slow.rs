@@ -21,14 +21,22 @@ fn check(handle: &Handle, name: impl FnOnce() -> String, started: Duration) {
     };
     let took = now.saturating_sub(started);
     if took >= detector.threshold.get().unwrap_or(DEFAULT_SLOW_THRESHOLD) {
-        detector.reports.borrow_mut().push(SlowReport { name: name(), took, started });
+        detector.reports.borrow_mut().push(SlowReport {
+            name: name(),
+            took,
+            started,
+        });
     }
 }
 
 /// `handle.call_soon(callback)`, with that one callback timed under the label `name`: the clock
 /// is read when the callback *starts* (not when it is scheduled: the callbacks that run before
 /// it in the same iteration are not its time) and when it returns.
-pub fn call_soon_timed<F>(handle: &Handle, name: impl Into<String>, callback: F) -> Result<(), LoopError>
+pub fn call_soon_timed<F>(
+    handle: &Handle,
+    name: impl Into<String>,
+    callback: F,
+) -> Result<(), LoopError>
 where
     F: FnOnce() + 'static,
 {
@@ -54,7 +62,11 @@ impl<F: Future> Future for Timed<F> {
         // One poll, timed on its own: the time the task spent waiting between polls (sleeping,
         // or waiting for a worker) is not time it held the loop.
         let polled = self.future.as_mut().poll(cx);
-        check(&handle, || tasks::current_name().unwrap_or_else(|| "<main>".to_owned()), started);
+        check(
+            &handle,
+            || tasks::current_name().unwrap_or_else(|| "<main>".to_owned()),
+            started,
+        );
         polled
     }
 }

@@ -15,14 +15,27 @@ use std::thread;
 pub fn count_primes_parallel(limit: u64, threads: u64) -> u64 {
     thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
-            .map(|start| scope.spawn(move || (start..limit).step_by(threads as usize).filter(|&n| is_prime(n)).count() as u64))
+            .map(|start| {
+                scope.spawn(move || {
+                    (start..limit)
+                        .step_by(threads as usize)
+                        .filter(|&n| is_prime(n))
+                        .count() as u64
+                })
+            })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("a counting thread panicked")).sum()
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a counting thread panicked"))
+            .sum()
     })
 }
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 // ANCHOR_END: parallel
 
@@ -58,7 +71,9 @@ impl<T> Mailbox<T> {
 /// (for our loop: `call_soon_threadsafe`, which locks a queue and unparks the loop) must be
 /// safe from any thread.
 pub fn wake_from_another_thread(waker: Waker) {
-    thread::spawn(move || waker.wake()).join().expect("the waking thread panicked");
+    thread::spawn(move || waker.wake())
+        .join()
+        .expect("the waking thread panicked");
 }
 
 const _: () = {
@@ -164,10 +179,17 @@ mod tests {
     fn the_racy_poll_works_when_the_window_is_missed() {
         let shared = Shared::default();
         let (waker, counter) = CountingWaker::new();
-        assert!(shared.poll_racy(&mut Context::from_waker(&waker)).is_pending());
+        assert!(
+            shared
+                .poll_racy(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
         shared.complete(5);
         assert_eq!(counter.wakes(), 1);
-        assert_eq!(shared.poll_racy(&mut Context::from_waker(&waker)), Poll::Ready(5));
+        assert_eq!(
+            shared.poll_racy(&mut Context::from_waker(&waker)),
+            Poll::Ready(5)
+        );
     }
 
     #[test]
@@ -178,6 +200,9 @@ mod tests {
     #[test]
     fn a_panic_becomes_an_error() {
         assert_eq!(run_caught(|| 1), Ok(1));
-        assert_eq!(run_caught(|| -> u8 { panic!("boom") }), Err("boom".to_owned()));
+        assert_eq!(
+            run_caught(|| -> u8 { panic!("boom") }),
+            Err("boom".to_owned())
+        );
     }
 }
