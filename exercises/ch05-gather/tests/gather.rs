@@ -602,6 +602,28 @@ fn stage3_select_drops_the_losers_before_it_returns() {
 }
 
 #[test]
+fn stage3_select_of_no_futures_panics_with_a_clear_message() {
+    watchdog_causes(
+        &["select of no futures waits forever: nothing can ever finish, so it must panic at once \
+           with a message that says so (assert! that the set is not empty)"],
+        || {
+            let caught = panic::catch_unwind(|| run(select(Vec::<std::future::Ready<u8>>::new())));
+            let payload = match caught {
+                Err(payload) => payload,
+                Ok(winner) => panic!("select of no futures returned {winner:?}: there is no winner to return"),
+            };
+            let message = course_support::panic_message(&*payload);
+            assert!(
+                message.contains("no futures"),
+                "select of no futures panicked with \"{message}\"; the message must say that it \
+                 was given no futures (for instance \"select() was given no futures: it could \
+                 never finish\"), so the caller knows what went wrong"
+            );
+        },
+    );
+}
+
+#[test]
 fn stage3_timeout_expires_on_time_and_drops_the_inner_future() {
     watchdog_causes(&["timeout never returns: does it poll its timer (event_loop::sleep) as well as the inner future?"], || {
         let trace = Trace::new();
