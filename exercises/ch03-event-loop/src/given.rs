@@ -43,7 +43,8 @@ pub enum LoopError {
 pub struct CallbackPanic {
     /// The panic's message.
     pub message: String,
-    /// Loop time when the callback ran.
+    /// Loop time when the panic was caught: read right after the callback unwound, so a
+    /// callback that ran for a while (on a real clock) is dated by its end, not its start.
     pub at: Duration,
 }
 // ANCHOR_END: errors
@@ -238,9 +239,30 @@ impl Remote {
 impl Drop for Shared {
     fn drop(&mut self) {
         // Other threads may still hold a RemoteHandle: from now on they get Err(Closed).
-        drop(self.remote.close());
+        let injected = self.remote.close();
+        // `get_mut`: no borrow to release, nobody else can reach the state any more (a Handle's
+        // upgrade fails from now on, so a capture's Drop that asks finds the loop closed).
+        let state = self.state.get_mut();
+        let (ready, timers) = (std::mem::take(&mut state.ready), std::mem::take(&mut state.timers));
+        discard_pending(ready, timers);
+        drop(injected);
     }
 }
+
+// ANCHOR: discard
+/// Drops callbacks that will never run: those of the ready queue, and those of the timers still
+/// in the heap. A timer's callback lives in a cell it shares with its `TimerHandle`, so dropping
+/// the `Timer` alone would keep the callback (and its captures) alive for as long as somebody
+/// holds the handle; this takes it out of the cell and drops it now. `close` and the loop's
+/// `Drop` use it. Call it with no borrow of the loop's state held: a callback's captures may
+/// use the loop when they are dropped.
+pub(crate) fn discard_pending(ready: VecDeque<Callback>, timers: BinaryHeap<Timer>) {
+    drop(ready);
+    for timer in timers {
+        drop(timer.entry.take_callback());
+    }
+}
+// ANCHOR_END: discard
 
 // ANCHOR: main_waker
 /// The waker of the future given to `run_until_complete`. It must be `Send + Sync` (every
@@ -367,8 +389,9 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 /// (asyncio's `await asyncio.sleep(d)`). Nothing happens until it is first polled; the
 /// countdown starts then. Dropping it cancels its timer. (Its `poll` is yours, in `sleep.rs`.)
 ///
-/// Panics if polled outside a running [`EventLoop`]: there is no timer heap to join
-/// (asyncio raises `RuntimeError: no running event loop`).
+/// Panics if polled outside a running [`EventLoop`], whatever the duration: there is no timer
+/// heap to join. (asyncio raises `RuntimeError: no running event loop` for a positive delay;
+/// its `sleep(0)` only yields, without looking for a loop.)
 pub fn sleep(duration: Duration) -> Sleep {
     Sleep { duration, armed: None }
 }
@@ -398,3 +421,13 @@ impl Drop for Sleep {
     }
 }
 // ANCHOR_END: sleep
+
+impl Sleep {
+    /// For the course's tests, not for your code: whether the alarm's waker cell is borrowed at
+    /// this moment. A waker that asks from inside `wake` learns whether the timer callback
+    /// woke it while still holding that borrow (it must not: wake after unlocking).
+    #[doc(hidden)]
+    pub fn waker_cell_is_borrowed(&self) -> bool {
+        self.armed.as_ref().is_some_and(|(_, alarm)| alarm.waker.try_borrow_mut().is_err())
+    }
+}

@@ -29,7 +29,7 @@ pub use given::{CallbackPanic, EventLoop, Handle, LoopError, RemoteHandle, Sleep
 
 // Some of these are for the code you will write.
 #[allow(unused_imports)]
-use given::{CURRENT, Callback, Main, MainWaker, RemoteCallback, Shared, Timer, panic_message};
+use given::{CURRENT, Callback, Main, MainWaker, RemoteCallback, Shared, Timer, discard_pending, panic_message};
 #[allow(unused_imports)]
 use std::cmp::Ordering;
 #[allow(unused_imports)]
@@ -158,7 +158,8 @@ impl EventLoop {
     /// Closes the loop: pending callbacks and timers are dropped without running, and every
     /// later request gets `Err(Closed)`. Closing twice is fine; closing while running is not.
     pub fn close(&self) -> Result<(), LoopError> {
-        // TODO(ch03) stage 4.
+        // TODO(ch03) stage 4: take the queues out inside the borrow, drop them after it, with
+        // `discard_pending` (given.rs): a timer's callback is shared with its TimerHandle.
         todo!("EventLoop::close: refuse while running; otherwise drop everything pending")
     }
 

@@ -20,7 +20,7 @@ mod sleep;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use given::{CallbackPanic, EventLoop, Handle, LoopError, RemoteHandle, Sleep, TimerHandle, sleep};
 
-use given::{CURRENT, Callback, Main, MainWaker, Shared, Timer, panic_message};
+use given::{CURRENT, Callback, Main, MainWaker, Shared, Timer, discard_pending, panic_message};
 use std::cmp::Ordering;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -162,7 +162,11 @@ impl EventLoop {
             (std::mem::take(&mut state.ready), std::mem::take(&mut state.timers))
         };
         // Dropped after the borrow ends: a callback's captures may run code that uses the loop.
-        drop((ready, timers, self.shared.remote.close()));
+        // `discard_pending`, not `drop`: it also empties each timer's callback cell, which a
+        // TimerHandle still held somewhere would otherwise keep alive.
+        let injected = self.shared.remote.close();
+        discard_pending(ready, timers);
+        drop(injected);
         Ok(())
     }
 
