@@ -13,6 +13,8 @@
 //!    name opened twice): mdBook includes a wrong region silently otherwise;
 //! 2. collects mdBook's own log and fails if it logged an error;
 //! 3. scans the rendered HTML for any include that was left unexpanded.
+//!
+//! After rendering it also adds the Chinese terms to the search index ([`crate::cjk_search`]).
 
 use crate::{Result, step};
 use mdbook_driver::MDBook;
@@ -85,6 +87,9 @@ pub fn build(book_dir: &Path, out_dir: Option<&Path>) -> Result<PathBuf> {
             out.display()
         ));
         book.build().map_err(|e| format!("mdBook failed: {e:#}"))?;
+        // mdBook's search index drops Chinese text; see cjk_search.rs for why and how.
+        step("adding the Chinese (Han) terms to the search index");
+        crate::cjk_search::add_han_terms(&out)?;
         Ok(out)
     })?;
 

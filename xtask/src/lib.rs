@@ -2,6 +2,7 @@
 //! `cargo xtask book` does. The command line is in `main.rs`.
 
 pub mod book;
+pub mod cjk_search;
 pub mod serve;
 
 use std::path::PathBuf;

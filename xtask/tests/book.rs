@@ -1,8 +1,10 @@
 //! Builds the real book (as `cargo xtask book` does, into a directory under target/) and checks
 //! what a reader gets; then checks that a broken include is a hard error, not a warning.
 
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use xtask::book::{LINK_MARKERS, build, files_with_extension};
+use xtask::cjk_search::{TRIMMER_JS, TRIMMER_LABEL, index_file, read_index};
 
 /// A fresh directory under target/ (`CARGO_TARGET_TMPDIR`, cargo's place for test scratch).
 fn scratch(name: &str) -> PathBuf {
@@ -55,6 +57,18 @@ fn the_book_builds_with_search_every_page_and_every_include() {
         index.contains("id=\"mdbook-search-toggle\"") && index.contains("searchindex"),
         "index.html has no search button or does not load the search index"
     );
+
+    // The glossary's Chinese terms are in the search index, for the glossary page.
+    let search = search_index(&out);
+    for term in ["事件循环", "协程", "唤醒器", "循环"] {
+        let pages = pages_with(&search, "body", term);
+        assert!(
+            pages
+                .iter()
+                .any(|p| p.starts_with("appendix-glossary.html")),
+            "searching for {term} does not find the glossary (pages: {pages:?})"
+        );
+    }
 
     // Every page SUMMARY.md links to is rendered.
     let summary = std::fs::read_to_string(book_dir.join("src/SUMMARY.md")).unwrap();
@@ -172,5 +186,98 @@ fn an_unbalanced_anchor_fails_the_build_naming_file_and_anchor() {
     assert!(
         err.contains("code.rs:2: `ANCHOR_END: gone` without an open `ANCHOR: gone`"),
         "{err}"
+    );
+}
+
+/// The search index JSON of the book built into `out`.
+fn search_index(out: &Path) -> Value {
+    let file = index_file(out)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no search index in {}", out.display()));
+    read_index(&file).unwrap()
+}
+
+/// The URLs of the search documents (page sections) whose `field` has the index term `term`,
+/// read from elasticlunr's serialized trie (one node per character) as elasticlunr.js reads it.
+fn pages_with(search: &Value, field: &str, term: &str) -> Vec<String> {
+    let mut node = &search["index"]["index"][field]["root"];
+    for c in term.chars() {
+        node = &node[c.to_string().as_str()];
+    }
+    let Some(docs) = node["docs"].as_object() else {
+        return Vec::new();
+    };
+    docs.keys()
+        .map(|r| {
+            search["doc_urls"][r.parse::<usize>().unwrap()]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn chinese_terms_are_in_the_search_index_for_their_section_and_english_is_unchanged() {
+    let dir = scratch("chinese-search");
+    tiny_book(&dir, "code.rs:here");
+    std::fs::write(
+        dir.join("src/SUMMARY.md"),
+        "# Summary\n\n- [Page](page.md)\n- [Loop](loop.md)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/loop.md"),
+        "# Loop\n\nAn English intro about the waker.\n\n## The event loop / 事件循环\n\n\
+         A scheduler（调度器：事件循环的核心）runs callbacks.\n",
+    )
+    .unwrap();
+    let out = build(&dir, Some(&dir.join("html"))).expect("the fixture book builds");
+    let search = search_index(&out);
+
+    // The whole term, in the heading of its section (the `title` field) and in the body.
+    assert_eq!(
+        pages_with(&search, "title", "事件循环"),
+        ["loop.html#the-event-loop--事件循环"],
+        "the section titled with 事件循环 must be found by it"
+    );
+    assert_eq!(
+        pages_with(&search, "body", "调度器"),
+        ["loop.html#the-event-loop--事件循环"],
+        "a Chinese word in a section's text must be indexed for that section only"
+    );
+    // A part of a longer run (调度器事件循环的核心), so that a partial term matches.
+    assert_eq!(
+        pages_with(&search, "body", "事件循环"),
+        ["loop.html#the-event-loop--事件循环"]
+    );
+    assert!(pages_with(&search, "body", "循环").len() == 1);
+    // Punctuation is not part of a term.
+    assert!(pages_with(&search, "body", "（调度器").is_empty());
+
+    // English is indexed as mdBook indexes it, in its own section.
+    assert_eq!(pages_with(&search, "body", "waker"), ["loop.html#loop"]);
+    assert_eq!(pages_with(&search, "body", "event"), Vec::<String>::new());
+    assert_eq!(
+        pages_with(&search, "title", "event"),
+        ["loop.html#the-event-loop--事件循环"]
+    );
+    assert_eq!(
+        pages_with(&search, "body", "callback"),
+        ["loop.html#the-event-loop--事件循环"],
+        "English words are stemmed (callbacks -> callback) as before"
+    );
+
+    // The query pipeline keeps Han characters: its trimmer is the one the file registers first.
+    assert_eq!(
+        search["index"]["pipeline"],
+        serde_json::json!([TRIMMER_LABEL, "stopWordFilter", "stemmer"])
+    );
+    let file = index_file(&out).unwrap().unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with(TRIMMER_JS) && TRIMMER_JS.contains(&format!("'{TRIMMER_LABEL}'")),
+        "{} must register {TRIMMER_LABEL} before it hands the index to elasticlunr",
+        file.display()
     );
 }
