@@ -16,6 +16,8 @@
 //!
 //! Stuck? `exercises/ch07-tokio/HINTS.md` has hints per stage, from gentle questions to
 //! specifics. The signatures are given: do not change them (the tests and the example use them).
+//! Writing `mut` before a parameter's name (`mut reader: R`) is not a change: it only makes the
+//! binding inside the body mutable, and callers see the same signature.
 
 mod given;
 

@@ -887,6 +887,11 @@ fn stage4_the_ticker_ticks_while_a_read_blocks() {
         let (tx, reader, log) = scripted_reader();
         let session = tokio::spawn(prompt_loop(reader, TICK, echo));
         settle().await;
+        // While the first read blocks: the session's task, plus the ticker if it is alive.
+        // (Blocking-pool closures are not counted among the runtime's alive tasks.)
+        let alive_during_read = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
         // Nobody types for three ticks. The read blocks a pool thread, and paused time does not
         // move on its own while a blocking task runs, so the test moves the clock by hand.
         for _ in 0..3 {
@@ -898,10 +903,22 @@ fn stage4_the_ticker_ticks_while_a_read_blocks() {
         let session: Session = session.await.expect("prompt_loop did not panic");
         assert_read_off_the_runtime(&log);
         assert!(
+            session.ticks > 0 || alive_during_read >= 2,
+            "the ticker ticked 0 times while the clock moved three ticks (3 s) during a blocked \
+             read, and no ticker task was alive during that read (only the session's own task). \
+             Most likely it was stopped at once: `let _ = AbortOnDrop(handle);` binds nothing \
+             (`_` is not a variable), so the new guard is dropped at the end of that statement \
+             and its Drop aborts the ticker before the first read; bind it to a named variable \
+             such as `_ticker`, which lives to the end of the function. Otherwise: is the ticker \
+             a task of its own (tokio::spawn), started before the first read, not after the loop?"
+        );
+        assert!(
             session.ticks >= 3,
             "the ticker ticked {} times while the clock moved three ticks (3 s) during a blocked \
-             read: is the ticker a task of its own (tokio::spawn), started before the first read \
-             and ticking every `tick_every`, its first tick one period after the start?",
+             read, although a ticker task was alive: does it tick every `tick_every` (the first \
+             tick one period after the start, `interval_at(Instant::now() + tick_every, \
+             tick_every)`), and does it count into the same shared counter (a clone of the \
+             `Arc<AtomicU64>`, not a copy of the number) that `Session::ticks` is read from?",
             session.ticks
         );
     });

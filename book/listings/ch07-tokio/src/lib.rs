@@ -74,10 +74,31 @@ pub async fn spawn_and_abort() -> (u32, bool, bool) {
 }
 // ANCHOR_END: spawn
 
+// ANCHOR: panic_message
+/// What a task's `JoinError` says: the panic's message, or the error's own text when the task
+/// was cancelled instead (a cancelled error has no payload).
+pub fn panic_message(error: JoinError) -> String {
+    // `try_into_panic` takes the error by value: one call gives the payload, or the error back.
+    let payload = match error.try_into_panic() {
+        Ok(payload) => payload,
+        Err(cancelled) => return cancelled.to_string(), // "task 7 was cancelled"
+    };
+    // The payload is bound once; both types are tried on that one binding.
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        text.to_string() // panic!("literal")
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone() // panic!("formatted {}", value)
+    } else {
+        "a panic with a payload that is not text".to_owned()
+    }
+}
+// ANCHOR_END: panic_message
+
 // ANCHOR: detach
 /// Dropping a tokio `JoinHandle` does not cancel the task: it *detaches* it, exactly like
-/// chapter 4's handles (and an asyncio task nobody awaits). Returns how many times the detached
-/// task ticked after its handle was gone.
+/// chapter 4's handles; the runtime owns the task until it ends. (An asyncio task nobody keeps
+/// a reference to may instead be garbage-collected mid-run.) Returns how many times the
+/// detached task ticked after its handle was gone.
 pub async fn dropped_handle_keeps_running() -> usize {
     let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handle = tokio::spawn({
@@ -347,6 +368,28 @@ mod tests {
     fn spawn_abort_and_panics_behave_as_the_page_says() {
         watchdog("a listing hung", || {
             assert_eq!(paused(spawn_and_abort()), (42, true, true))
+        });
+    }
+
+    #[test]
+    fn panic_message_reads_both_payload_types_and_cancellation() {
+        watchdog("a listing hung", || {
+            paused(async {
+                let literal = tokio::spawn(async { panic!("tool exploded") });
+                let literal = panic_message(literal.await.unwrap_err());
+                assert_eq!(literal, "tool exploded", "a &'static str payload");
+                let code = 7;
+                let formatted = tokio::spawn(async move { panic!("tool {code} exploded") });
+                let formatted = panic_message(formatted.await.unwrap_err());
+                assert_eq!(formatted, "tool 7 exploded", "a String payload");
+                let endless = tokio::spawn(std::future::pending::<()>());
+                endless.abort();
+                let cancelled = panic_message(endless.await.unwrap_err());
+                assert!(
+                    cancelled.ends_with("was cancelled"),
+                    "a cancelled task's error reads {cancelled:?}"
+                );
+            })
         });
     }
 
