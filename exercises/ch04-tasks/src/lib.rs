@@ -12,7 +12,7 @@
 //! 1. `spawn_on`, `step`, the waker, `JoinHandle::poll`, names    `cargo test -p tasks stage1`
 //!    and `live_tasks`
 //! 2. `abort`, and catching a task's panic                         `cargo test -p tasks stage2`
-//! 3. the "scheduled" flag, stale wakes                            `cargo test -p tasks stage3`
+//! 3. the "scheduled" flag: one step per burst of wakes            `cargo test -p tasks stage3`
 //! 4. the promise and the callback bridge (`promise.rs`)           `cargo test -p tasks stage4`
 //!
 //! Each `TODO(ch04)` says which stage it belongs to. Stuck? `exercises/ch04-tasks/HINTS.md` has
@@ -78,7 +78,8 @@ impl Builder {
         // TODO(ch04) stage 1: find the table (handle.local::<Tasks>()), pick the next id and the
         // name, wrap the future into one of `()` that hands its output to a shared JoinState,
         // make the TaskWaker (scheduled = true: a step is about to be queued), queue the first
-        // step with call_soon, insert the task, return the handle.
+        // step with call_soon, and only then record the id and insert the task (a closed loop
+        // then leaves nothing behind); return the handle.
         todo!("Builder::spawn_on: put the task in the loop's table and queue its first step")
     }
 }
@@ -91,7 +92,7 @@ impl Wake for TaskWaker {
     fn wake_by_ref(self: &Arc<Self>) {
         // TODO(ch04) stage 1: queue a step of this task on its loop, from whatever thread this
         // runs on (RemoteHandle::call_soon_threadsafe; the callback may capture only `Send`
-        // things: the id is enough). Stage 3: only if no step is queued already (`scheduled`).
+        // things: the id is enough). Queue it: never run the step here, inline. Stage 3: only if no step is queued already (`scheduled`).
         todo!("TaskWaker::wake_by_ref: queue a step of task `id` through the injection queue")
     }
 }
@@ -104,7 +105,8 @@ fn step(id: TaskId) {
     // TODO(ch04) stage 1: find the table (Handle::current()), take the task's future out of it
     // (release the borrow!), poll it with the task's waker and its name in CURRENT_TASK, then put
     // it back (Pending) or remove the task (Ready).
-    // Stage 2: catch a panic of the poll (JoinError::Panicked), honour `abort_requested`.
+    // Stage 2: catch a panic of the poll (JoinError::Panicked), honour `abort_requested`;
+    // drop a removed future only after the table's borrow has ended.
     // Stage 3: clear `scheduled` before polling.
     todo!("step: poll task `id` once, outside any RefCell borrow")
 }
@@ -142,8 +144,8 @@ impl<T> JoinHandle<T> {
     /// task's own poll, the future is dropped as soon as that poll returns.
     pub fn abort(&self) {
         // TODO(ch04) stage 2: three cases: not in the table (finished: nothing to do); in the
-        // table but being polled (future is None: mark it); waiting (remove it, drop it outside
-        // the borrow, complete the handle).
+        // table but being polled (future is None: mark it); waiting (remove it in the borrow,
+        // drop it after the borrow has ended, complete the handle).
         todo!("JoinHandle::abort: drop the task's future now, or mark the running task")
     }
 }
