@@ -12,6 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Once;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -43,10 +44,33 @@ fn poll_with<S: Stream + Unpin>(stream: &mut S, waker: &Waker) -> Poll<Option<S:
     Pin::new(stream).poll_next(&mut Context::from_waker(waker))
 }
 
-/// Polls a stream that must answer at once; `what` names it in the message.
+/// Polls a stream that must answer at once; `what` names it in the message. An arithmetic
+/// overflow inside the stream (a count that went past zero) fails with a message that says so;
+/// the overflow's own report is kept out of the output, so the message you read is this one.
 fn ready_item<S: Stream + Unpin>(stream: &mut S, what: &str) -> Option<S::Item> {
+    static QUIET: Once = Once::new();
+    QUIET.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !course_support::panic_message(info.payload()).ends_with("with overflow") {
+                default(info);
+            }
+        }));
+    });
     let (waker, _) = CountingWaker::new();
-    match poll_with(stream, &waker) {
+    let polled = panic::catch_unwind(AssertUnwindSafe(|| poll_with(stream, &waker)));
+    let polled = polled.unwrap_or_else(|payload| {
+        let message = course_support::panic_message(&*payload);
+        if message.ends_with("with overflow") {
+            panic!(
+                "polling {what} panicked (\"{message}\"): the stream counted past its end. Check \
+                 for the end (0 left) *before* subtracting, and answer Ready(None) on every poll \
+                 after the end"
+            );
+        }
+        panic::resume_unwind(payload)
+    });
+    match polled {
         Poll::Ready(item) => item,
         Poll::Pending => panic!(
             "{what} returned Pending, but everything it needed was ready: a stream returns Pending \
@@ -127,21 +151,15 @@ fn stage1_countdown_polled_after_the_end_stays_ended() {
     watchdog_causes(&["Countdown::poll_next loops"], || {
         let mut stream = countdown(1);
         assert_eq!(ready_item(&mut stream, "countdown(1)"), Some(1), "countdown(1) yields 1 first");
+        assert_eq!(ready_item(&mut stream, "countdown(1) after its one item"), None, "then it ends");
         for attempt in 1..=3 {
-            let again = panic::catch_unwind(AssertUnwindSafe(|| ready_item(&mut stream, "countdown(1)")));
-            match again {
-                Ok(None) => {}
-                Ok(Some(n)) => panic!(
+            let what = format!("countdown(1) again, {attempt} poll(s) after it had returned None");
+            if let Some(n) = ready_item(&mut stream, &what) {
+                panic!(
                     "countdown(1) yielded {n} when polled again after it had returned None (poll \
                      {attempt} after the end): once ended, this course's streams stay ended \
                      (fused); check for 0 before counting down"
-                ),
-                Err(payload) => panic!(
-                    "polling countdown(1) again after it had returned None panicked (\"{}\"): it \
-                     counted down past 0. Check for 0 *before* subtracting, and return \
-                     Ready(None) every time after the end",
-                    course_support::panic_message(&*payload)
-                ),
+                );
             }
         }
     });
@@ -317,7 +335,8 @@ fn stage3_interval_ticks_once_per_period() {
     let seen = watchdog_causes(
         &[
             "Interval::poll_next returns Pending without arming a timer, or without storing the \
-             waker where the timer's callback finds it: nothing wakes the consumer",
+             waker where the timer's callback finds it: nothing wakes the consumer (the test \
+             stage3_interval_pending_wakes_the_latest_waker_from_one_timer says which)",
             "the timer's callback does not wake the stored waker",
         ],
         || {
@@ -340,7 +359,7 @@ fn stage3_interval_ticks_once_per_period() {
 }
 
 #[test]
-fn stage3_interval_wakes_the_latest_waker_from_one_timer() {
+fn stage3_interval_pending_wakes_the_latest_waker_from_one_timer() {
     let (first, second) = watchdog_causes(&["the interval's timer callback loops"], || {
         run(async |_| {
             let mut ticks = interval(ms(1000));
@@ -385,9 +404,11 @@ fn stage3_interval_wakes_the_latest_waker_from_one_timer() {
 fn stage3_interval_skips_missed_ticks() {
     let seen = watchdog_causes(
         &[
+            "Interval::poll_next returns Pending without storing the waker in the shared cell, or \
+             without arming a timer: nothing wakes the consumer (the test \
+             stage3_interval_pending_wakes_the_latest_waker_from_one_timer says which)",
             "Interval::poll_next returns Pending for a tick that is already overdue, with a timer \
              in the past that never comes",
-            "nothing wakes the consumer after a late poll",
         ],
         || {
             run(async |_| {
@@ -431,17 +452,27 @@ fn stage3_interval_skips_missed_ticks() {
 
 #[test]
 fn stage3_dropping_an_interval_cancels_its_timer() {
-    let (wakes, idles) = watchdog_causes(&["the interval's Drop loops"], || {
+    let (once, many) = watchdog_causes(&["the interval's Drop loops"], || {
         run(async |clock| {
-            let mut ticks = interval(ms(1000));
-            let (waker, wakes) = CountingWaker::new();
-            assert!(poll_with(&mut ticks, &waker).is_pending(), "no tick is due at the first poll");
-            drop(ticks);
-            let idles_before = clock.idles();
-            sleep(ms(5000)).await;
-            (wakes.wakes(), clock.idles() - idles_before)
+            // Polls a fresh interval `polls` times before its first tick, drops it, then sleeps
+            // 5 s: how often was the old consumer woken, and how often did the loop go idle?
+            let mut after_drop = async |polls: usize| {
+                let mut ticks = interval(ms(1000));
+                let (waker, wakes) = CountingWaker::new();
+                for _ in 0..polls {
+                    assert!(poll_with(&mut ticks, &waker).is_pending(), "no tick is due before the first period");
+                }
+                drop(ticks);
+                let idles_before = clock.idles();
+                sleep(ms(5000)).await;
+                (wakes.wakes(), clock.idles() - idles_before)
+            };
+            let once = after_drop(1).await;
+            let many = after_drop(10).await;
+            (once, many)
         })
     });
+    let ((wakes, idles), (many_wakes, many_idles)) = (once, many);
     assert_eq!(
         wakes, 0,
         "a timer armed by a dropped interval fired {wakes} time(s) and woke its old consumer: the \
@@ -452,6 +483,14 @@ fn stage3_dropping_an_interval_cancels_its_timer() {
         "after the interval was dropped the loop should have had one thing left to wait for (the \
          test's own 5 s sleep), but it went idle {idles} times: a timer of the dropped interval \
          is still on the loop. Cancel it in Drop"
+    );
+    assert!(
+        many_wakes == 0 && many_idles == 1,
+        "an interval polled 10 times before its first tick, then dropped, left timers on the loop \
+         (its old consumer was woken {many_wakes} time(s), the loop went idle {many_idles} times \
+         for one 5 s sleep), though one poll and a drop left none: the interval arms a new timer \
+         on every Pending poll, and Drop cancels only the last. Arm a timer only when none is \
+         armed (`timer` is None)"
     );
 }
 
@@ -577,8 +616,9 @@ fn stage4_tokens_arrive_one_by_one_then_the_stream_ends() {
 fn stage4_breaking_early_stops_the_producer_at_once() {
     let report = watchdog_causes(
         &[
-            "TaskStream's Drop does not stop the producer, and the test waits for it",
-            "the receiver is never woken by a send",
+            "the receiver does not store its waker when it returns Pending, so the producer's send \
+             wakes nobody (stage4_receiver_waits_and_is_woken_by_send_and_by_the_end says so)",
+            "TaskStream::poll_next does not poll the receiver with the consumer's context",
         ],
         || {
             run(async |clock| {
