@@ -488,3 +488,234 @@ fn every_appendix_row_links_to_a_page_that_exists() {
          table syntax still `| a | b |`?)"
     );
 }
+
+/// Every file under book/src with extension `ext`, sorted.
+fn book_files(ext: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root().join("book/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == ext) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Checks that `text` is well-formed XML (one root element, balanced tags, quoted and unique
+/// attributes, only the five predefined or numeric entities) and returns the root's name and
+/// attributes. A small parser of our own, so the check needs no dependency; it accepts
+/// comments, `<?..?>` and `<!DOCTYPE ..>` but no DTD-declared entities, which no picture needs.
+fn parse_xml_root(text: &str) -> Result<(String, Vec<(String, String)>), String> {
+    fn check_entities(s: &str, at: usize) -> Result<(), String> {
+        let mut rest = s;
+        while let Some(i) = rest.find('&') {
+            let after = &rest[i + 1..];
+            let end = after.find(';').ok_or(format!("byte {at}: `&` without `;` (write &amp;)"))?;
+            let name = &after[..end];
+            let numeric = name.strip_prefix("#x").map(|h| u32::from_str_radix(h, 16).is_ok())
+                .or_else(|| name.strip_prefix('#').map(|d| d.parse::<u32>().is_ok()))
+                .unwrap_or(false);
+            if !numeric && !["amp", "lt", "gt", "quot", "apos"].contains(&name) {
+                return Err(format!("byte {at}: unknown entity &{name};"));
+            }
+            rest = &after[end + 1..];
+        }
+        Ok(())
+    }
+    let mut stack: Vec<String> = Vec::new();
+    let mut root: Option<(String, Vec<(String, String)>)> = None;
+    let mut pos = 0;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        let Some(lt) = rest.find('<') else {
+            if !rest.trim().is_empty() && stack.is_empty() {
+                return Err(format!("byte {pos}: text after the root element"));
+            }
+            check_entities(rest, pos)?;
+            break;
+        };
+        let between = &rest[..lt];
+        if stack.is_empty() && !between.trim().is_empty() {
+            return Err(format!("byte {pos}: text outside the root element"));
+        }
+        check_entities(between, pos)?;
+        pos += lt;
+        let rest = &text[pos..];
+        let skip_to = |close: &str| {
+            rest.find(close).map(|i| i + close.len()).ok_or(format!("byte {pos}: never closed (`{close}`)"))
+        };
+        if rest.starts_with("<!--") {
+            pos += skip_to("-->")?;
+        } else if rest.starts_with("<![CDATA[") {
+            pos += skip_to("]]>")?;
+        } else if rest.starts_with("<?") || rest.starts_with("<!DOCTYPE") {
+            pos += skip_to(">")?;
+        } else {
+            let end = rest.find('>').ok_or(format!("byte {pos}: tag never closed"))?;
+            let tag = &rest[1..end];
+            pos += end + 1;
+            if let Some(name) = tag.strip_prefix('/') {
+                let open = stack.pop().ok_or(format!("byte {pos}: </{name}> closes nothing"))?;
+                if open != name.trim() {
+                    return Err(format!("byte {pos}: </{}> closes <{open}>", name.trim()));
+                }
+                continue;
+            }
+            let (body, empty) = match tag.strip_suffix('/') {
+                Some(b) => (b, true),
+                None => (tag, false),
+            };
+            let name_end = body.find(char::is_whitespace).unwrap_or(body.len());
+            let name = &body[..name_end];
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "-_:.".contains(c)) {
+                return Err(format!("byte {pos}: bad element name `{name}`"));
+            }
+            let mut attrs: Vec<(String, String)> = Vec::new();
+            let mut a = body[name_end..].trim_start();
+            while !a.is_empty() {
+                let eq = a.find('=').ok_or(format!("<{name}>: attribute without a value in `{a}`"))?;
+                let key = a[..eq].trim();
+                let v = a[eq + 1..].trim_start();
+                let quote = v.chars().next().filter(|q| *q == '"' || *q == '\'')
+                    .ok_or(format!("<{name}>: the value of {key} is not quoted"))?;
+                let close = v[1..].find(quote).ok_or(format!("<{name}>: the value of {key} never ends"))?;
+                let value = &v[1..1 + close];
+                if value.contains('<') {
+                    return Err(format!("<{name}>: `<` in the value of {key}"));
+                }
+                check_entities(value, pos)?;
+                if attrs.iter().any(|(k, _)| k == key) {
+                    return Err(format!("<{name}>: attribute {key} appears twice"));
+                }
+                attrs.push((key.to_owned(), value.to_owned()));
+                a = v[close + 2..].trim_start();
+            }
+            if stack.is_empty() {
+                if root.is_some() {
+                    return Err(format!("byte {pos}: a second root element <{name}>"));
+                }
+                root = Some((name.to_owned(), attrs));
+            }
+            if !empty {
+                stack.push(name.to_owned());
+            }
+        }
+    }
+    if let Some(open) = stack.pop() {
+        return Err(format!("<{open}> is never closed"));
+    }
+    root.ok_or("no root element".to_owned())
+}
+
+/// What is wrong with an SVG picture of the book, if anything.
+fn svg_problem(text: &str) -> Option<String> {
+    let (name, attrs) = match parse_xml_root(text) {
+        Ok(root) => root,
+        Err(e) => return Some(format!("is not well-formed XML: {e}")),
+    };
+    let attr = |k: &str| attrs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    if name != "svg" {
+        return Some(format!("its root element is <{name}>, not <svg>"));
+    }
+    if attr("xmlns") != Some("http://www.w3.org/2000/svg") {
+        return Some("its <svg> lacks xmlns=\"http://www.w3.org/2000/svg\" (browsers show it as text)".into());
+    }
+    let view_box = attr("viewBox").unwrap_or("");
+    if view_box.split([' ', ',']).filter(|s| !s.is_empty()).filter(|s| s.parse::<f64>().is_ok()).count() != 4 {
+        return Some(format!(
+            "its <svg> has no viewBox of four numbers (found `{view_box}`), so it does not scale with the page"
+        ));
+    }
+    if ["@font-face", "@import", "href=\"http", "url(http"].iter().any(|x| text.contains(x)) {
+        return Some("loads something from outside (a font, a stylesheet or an image): a picture must stand alone".into());
+    }
+    None
+}
+
+#[test]
+fn every_svg_under_book_src_is_well_formed_with_a_view_box() {
+    // The check itself must be able to fail.
+    for (bad, why) in [
+        ("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\"><g></svg>", "closes <g>"),
+        ("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\"><text>a & b</text></svg>", "`&`"),
+        ("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\"><rect x=1/></svg>", "not quoted"),
+        ("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\"></svg>", "viewBox"),
+    ] {
+        let found = svg_problem(bad).unwrap_or_default();
+        assert!(found.contains(why), "the SVG check accepted {bad:?} (said {found:?}); it must report `{why}`");
+    }
+    let svgs = book_files("svg");
+    assert!(!svgs.is_empty(), "no SVG under book/src: this check read nothing");
+    let problems: Vec<String> = svgs
+        .iter()
+        .filter_map(|p| svg_problem(&read(p)).map(|why| format!("{}: {why}", from_root(p))))
+        .collect();
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+/// The targets of the Markdown images (`![alt](target)`, alt may span lines) and HTML images
+/// (`<img src="target">`) of a page, outside code fences and inline code.
+fn image_targets(page: &str) -> Vec<String> {
+    let mut prose = String::new();
+    let mut fenced = false;
+    for line in page.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            prose.push_str(line);
+            prose.push('\n');
+        }
+    }
+    let prose: String = prose.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+    let mut targets = Vec::new();
+    let mut rest = prose.as_str();
+    while let Some(i) = rest.find("![") {
+        rest = &rest[i + 2..];
+        let Some(close) = rest.find("](") else { break };
+        let after = &rest[close + 2..];
+        let target = after.split([')', ' ']).next().unwrap_or("");
+        targets.push(target.to_owned());
+    }
+    for chunk in prose.split("<img").skip(1) {
+        if let Some(src) = chunk.split("src=\"").nth(1).and_then(|s| s.split('"').next()) {
+            targets.push(src.to_owned());
+        }
+    }
+    targets
+}
+
+#[test]
+fn every_image_a_page_references_exists() {
+    assert_eq!(
+        image_targets("a `#![deny(x)]` b\n![two\nlines](pictures/x.svg \"t\") <img alt=\"\" src=\"y.png\">\n```\n![no](z)\n```\n"),
+        ["pictures/x.svg", "y.png"],
+        "image_targets must find Markdown and HTML images and skip code"
+    );
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for page in book_files("md") {
+        for target in image_targets(&read(&page)) {
+            seen += 1;
+            if target.contains("://") || target.starts_with("data:") {
+                problems.push(format!("{}: image {target} is not in the repository", from_root(&page)));
+                continue;
+            }
+            let file = page.parent().unwrap().join(target.split(['#', '?']).next().unwrap());
+            if !file.is_file() {
+                problems.push(format!(
+                    "{}: shows the image `{target}`, which does not exist (looked for {})",
+                    from_root(&page),
+                    from_root(&file)
+                ));
+            }
+        }
+    }
+    assert!(seen > 0, "no page shows an image: this check read nothing");
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}

@@ -42,3 +42,45 @@ fn a_real_run_that_finishes_a_little_late_draws_the_books_scale() {
     );
     assert!(exact.contains("     0s    1s    2s    3s\n"), "{exact}");
 }
+
+/// The presenter view (book/src/instructor/speaker-notes.md includes it) is every chapter's
+/// speaker notes, extracted by the `speaker_notes` bin. A changed note fails here until the page
+/// is regenerated.
+#[test]
+fn presenter_view_has_every_chapters_current_speaker_notes() {
+    let src = course_support::workspace_root().join("book/src");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_speaker_notes"))
+        .arg(&src)
+        .output()
+        .expect("the speaker_notes bin runs");
+    assert!(
+        out.status.success(),
+        "`cargo run -p intro --bin speaker_notes` failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).expect("the notes are UTF-8");
+    let path = src.join("generated/speaker-notes.md");
+    if std::env::var_os("UPDATE_BOOK_OUTPUT").is_some() {
+        std::fs::write(&path, &printed).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("cannot read {}: {e}\nRun `cargo xtask outputs` to generate it.", path.display())
+    });
+    if on_disk != printed {
+        let first = on_disk
+            .lines()
+            .zip(printed.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| on_disk.lines().count().min(printed.lines().count()));
+        panic!(
+            "book/src/generated/speaker-notes.md (the presenter view) is out of date: a chapter's speaker \
+             notes changed since it was generated. Run `cargo xtask outputs` (or `UPDATE_BOOK_OUTPUT=1 \
+             cargo test -p intro --test book_output`) to regenerate it.\nFirst difference, line {}:\n  \
+             in the book:  {:?}\n  printed now:  {:?}",
+            first + 1,
+            on_disk.lines().nth(first).unwrap_or("(end of file)"),
+            printed.lines().nth(first).unwrap_or("(end of file)"),
+        );
+    }
+}
