@@ -10,7 +10,10 @@ use event_loop::{Handle, VirtualClock, run_with_clock, sleep};
 use streams::{Sender, StreamExt, interval, spawn_stream};
 
 fn now() -> String {
-    let t = Handle::current().expect("runs on the loop").time().expect("the loop is alive");
+    let t = Handle::current()
+        .expect("runs on the loop")
+        .time()
+        .expect("the loop is alive");
     format!("{:>5} ms", t.as_millis())
 }
 
@@ -54,7 +57,11 @@ async fn consume() {
     }
     drop(answer); // (what the end of its scope would do; written out to show the moment)
     let handle = Handle::current().expect("runs on the loop");
-    println!("{} consumer: live tasks after the break: {:?}", now(), tasks::live_tasks(&handle));
+    println!(
+        "{} consumer: live tasks after the break: {:?}",
+        now(),
+        tasks::live_tasks(&handle)
+    );
 
     // A progress indicator on an interval: three ticks, then the interval is dropped.
     let mut ticks = interval(Duration::from_millis(250)).take(3);
@@ -67,5 +74,8 @@ async fn consume() {
 fn main() {
     let clock = VirtualClock::new();
     run_with_clock(clock.clone(), consume()).expect("the loop runs the demo");
-    println!("loop went idle {} times; nothing left to run", clock.idles());
+    println!(
+        "loop went idle {} times; nothing left to run",
+        clock.idles()
+    );
 }

@@ -12,7 +12,9 @@ impl<T> Sender<T> {
     /// the receiver was dropped.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let _ = value;
-        todo!("Sender::send: refuse (giving the value back) if the receiver is gone; else queue it and wake")
+        todo!(
+            "Sender::send: refuse (giving the value back) if the receiver is gone; else queue it and wake"
+        )
     }
 }
 
@@ -29,7 +31,9 @@ impl<T> Stream for Receiver<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<T>> {
-        todo!("Receiver::poll_next: pop a queued value; None if the sender is gone; else store the waker, Pending")
+        todo!(
+            "Receiver::poll_next: pop a queued value; None if the sender is gone; else store the waker, Pending"
+        )
     }
 }
 

@@ -78,7 +78,10 @@ pub trait StreamExt: Stream {
     where
         Self: Sized,
     {
-        Take { stream: self, remaining: n }
+        Take {
+            stream: self,
+            remaining: n,
+        }
     }
 }
 
@@ -143,7 +146,10 @@ pub struct Interval {
 /// Panics if `period` is zero (a stream that is always ready would starve the loop). Polling
 /// it outside a running loop panics, as `sleep` does.
 pub fn interval(period: Duration) -> Interval {
-    assert!(!period.is_zero(), "interval: the period must be longer than zero");
+    assert!(
+        !period.is_zero(),
+        "interval: the period must be longer than zero"
+    );
     Interval {
         period,
         started: None,
@@ -223,7 +229,11 @@ where
     F: FnMut(T) -> Fut,
     Fut: Future<Output = Option<(Item, T)>>,
 {
-    Unfold { state: Some(state), step, pending: None }
+    Unfold {
+        state: Some(state),
+        step,
+        pending: None,
+    }
 }
 
 /// The stream returned by [`unfold`].

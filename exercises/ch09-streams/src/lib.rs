@@ -9,14 +9,14 @@
 //!
 //! The types are given in `given.rs` (you never edit it); every `TODO(ch09)` is yours.
 
-mod given;
 mod channel;
+mod given;
 mod interval;
 
 pub use channel::spawn_stream;
 pub use given::{
-    Countdown, Filter, Interval, Map, Next, Receiver, SendError, Sender, Stream, StreamExt, TaskStream, Take,
-    Unfold, channel, countdown, interval, unfold,
+    Countdown, Filter, Interval, Map, Next, Receiver, SendError, Sender, Stream, StreamExt, Take,
+    TaskStream, Unfold, channel, countdown, interval, unfold,
 };
 
 use std::future::Future;
@@ -37,7 +37,9 @@ impl<S: Stream + Unpin + ?Sized> Future for Next<'_, S> {
     type Output = Option<S::Item>;
 
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        todo!("Next::poll: poll the borrowed stream once (Pin::new(&mut *stream)) and return what it says")
+        todo!(
+            "Next::poll: poll the borrowed stream once (Pin::new(&mut *stream)) and return what it says"
+        )
     }
 }
 
@@ -63,7 +65,9 @@ where
     type Item = S::Item;
 
     fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        todo!("Filter::poll_next: poll the inner stream until an item is kept, it pends, or it ends")
+        todo!(
+            "Filter::poll_next: poll the inner stream until an item is kept, it pends, or it ends"
+        )
     }
 }
 
@@ -72,6 +76,8 @@ impl<S: Stream + Unpin> Stream for Take<S> {
     type Item = S::Item;
 
     fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        todo!("Take::poll_next: Ready(None) once `remaining` is 0, else poll the inner stream and count")
+        todo!(
+            "Take::poll_next: Ready(None) once `remaining` is 0, else poll the inner stream and count"
+        )
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use course_support::{CountingWaker, DropCounter, DropProbe, watchdog_causes};
 use event_loop::{EventLoop, Handle, VirtualClock, sleep};
-use streams::{Sender, SendError, Stream, StreamExt, channel, countdown, interval, spawn_stream};
+use streams::{SendError, Sender, Stream, StreamExt, channel, countdown, interval, spawn_stream};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -29,14 +29,20 @@ fn ms(n: u64) -> Duration {
 fn run<T>(main: impl AsyncFnOnce(VirtualClock) -> T) -> T {
     let clock = VirtualClock::new();
     let event_loop = EventLoop::with_clock(clock.clone());
-    let output = event_loop.run_until_complete(main(clock)).expect("the loop ran the test's main future");
+    let output = event_loop
+        .run_until_complete(main(clock))
+        .expect("the loop ran the test's main future");
     event_loop.close().expect("the loop closes after the run");
     output
 }
 
 /// The running loop's time in milliseconds.
 fn now_ms() -> u128 {
-    Handle::current().expect("called on the loop").time().expect("the loop is alive").as_millis()
+    Handle::current()
+        .expect("called on the loop")
+        .time()
+        .expect("the loop is alive")
+        .as_millis()
 }
 
 /// Polls `stream` once with `waker`, by hand.
@@ -97,7 +103,13 @@ impl Stream for Numbers {
 
 fn numbers() -> (Numbers, Rc<Cell<usize>>) {
     let polls = Rc::new(Cell::new(0));
-    (Numbers { next: 0, polls: polls.clone() }, polls)
+    (
+        Numbers {
+            next: 0,
+            polls: polls.clone(),
+        },
+        polls,
+    )
 }
 
 /// Yields `items` with a `Pending` before each one (waking its waker first, as a stream that
@@ -130,28 +142,43 @@ impl Stream for Hesitant {
 
 #[test]
 fn stage1_countdown_yields_each_number_then_ends() {
-    watchdog_causes(&["Countdown::poll_next never returns Ready(None), so the loop never ends"], || {
-        let mut stream = countdown(3);
-        let mut seen = Vec::new();
-        for _ in 0..4 {
-            seen.push(ready_item(&mut stream, "countdown(3)"));
-        }
-        assert_eq!(
-            seen,
-            [Some(3), Some(2), Some(1), None],
-            "countdown(3) must yield 3, 2, 1 and then Ready(None) (the end of the stream); 0 is \
+    watchdog_causes(
+        &["Countdown::poll_next never returns Ready(None), so the loop never ends"],
+        || {
+            let mut stream = countdown(3);
+            let mut seen = Vec::new();
+            for _ in 0..4 {
+                seen.push(ready_item(&mut stream, "countdown(3)"));
+            }
+            assert_eq!(
+                seen,
+                [Some(3), Some(2), Some(1), None],
+                "countdown(3) must yield 3, 2, 1 and then Ready(None) (the end of the stream); 0 is \
              not an item"
-        );
-        assert_eq!(ready_item(&mut countdown(0), "countdown(0)"), None, "countdown(0) is empty: Ready(None) at once");
-    });
+            );
+            assert_eq!(
+                ready_item(&mut countdown(0), "countdown(0)"),
+                None,
+                "countdown(0) is empty: Ready(None) at once"
+            );
+        },
+    );
 }
 
 #[test]
 fn stage1_countdown_polled_after_the_end_stays_ended() {
     watchdog_causes(&["Countdown::poll_next loops"], || {
         let mut stream = countdown(1);
-        assert_eq!(ready_item(&mut stream, "countdown(1)"), Some(1), "countdown(1) yields 1 first");
-        assert_eq!(ready_item(&mut stream, "countdown(1) after its one item"), None, "then it ends");
+        assert_eq!(
+            ready_item(&mut stream, "countdown(1)"),
+            Some(1),
+            "countdown(1) yields 1 first"
+        );
+        assert_eq!(
+            ready_item(&mut stream, "countdown(1) after its one item"),
+            None,
+            "then it ends"
+        );
         for attempt in 1..=3 {
             let what = format!("countdown(1) again, {attempt} poll(s) after it had returned None");
             if let Some(n) = ready_item(&mut stream, &what) {
@@ -195,21 +222,24 @@ fn stage1_next_borrows_the_stream_and_while_let_drains_it() {
 
 #[test]
 fn stage1_a_pinned_unfold_works_with_next() {
-    let seen = watchdog_causes(&["Next::poll returns Pending without the stream having registered a wake"], || {
-        run(async |_| {
-            // `unfold` over an async block is not `Unpin`: pinned once, on this future's stack,
-            // `Pin<&mut Unfold<..>>` is an `Unpin` stream, and `next` works on it.
-            let mut tokens = std::pin::pin!(streams::unfold(0u32, |n| async move {
-                sleep(ms(100)).await;
-                if n < 3 { Some((n, n + 1)) } else { None }
-            }));
-            let mut seen = Vec::new();
-            while let Some(n) = tokens.next().await {
-                seen.push((n, now_ms()));
-            }
-            seen
-        })
-    });
+    let seen = watchdog_causes(
+        &["Next::poll returns Pending without the stream having registered a wake"],
+        || {
+            run(async |_| {
+                // `unfold` over an async block is not `Unpin`: pinned once, on this future's stack,
+                // `Pin<&mut Unfold<..>>` is an `Unpin` stream, and `next` works on it.
+                let mut tokens = std::pin::pin!(streams::unfold(0u32, |n| async move {
+                    sleep(ms(100)).await;
+                    if n < 3 { Some((n, n + 1)) } else { None }
+                }));
+                let mut seen = Vec::new();
+                while let Some(n) = tokens.next().await {
+                    seen.push((n, now_ms()));
+                }
+                seen
+            })
+        },
+    );
     assert_eq!(
         seen,
         [(0, 100), (1, 200), (2, 300)],
@@ -237,38 +267,49 @@ fn stage2_map_applies_the_function_to_each_item_in_order() {
         drop(stream);
         assert_eq!(
             seen,
-            [Some("t-3".to_owned()), Some("t-2".to_owned()), Some("t-1".to_owned()), None],
+            [
+                Some("t-3".to_owned()),
+                Some("t-2".to_owned()),
+                Some("t-1".to_owned()),
+                None
+            ],
             "map must pass each item through the function, in order, and end when the inner stream ends"
         );
-        assert_eq!(calls, 3, "the function must run once per item (it ran {calls} times for 3 items)");
+        assert_eq!(
+            calls, 3,
+            "the function must run once per item (it ran {calls} times for 3 items)"
+        );
     });
 }
 
 #[test]
 fn stage2_filter_keeps_polling_after_a_rejected_item() {
-    watchdog_causes(&["Filter::poll_next never stops looping: does it return when the inner stream ends?"], || {
-        let mut stream = countdown(6).filter(|n| n % 3 == 0);
-        let (waker, wakes) = CountingWaker::new();
-        let mut seen = Vec::new();
-        for poll in 1..=3 {
-            match poll_with(&mut stream, &waker) {
-                Poll::Ready(item) => seen.push(item),
-                Poll::Pending => panic!(
-                    "filter returned Pending on poll {poll} after rejecting an item, though the \
+    watchdog_causes(
+        &["Filter::poll_next never stops looping: does it return when the inner stream ends?"],
+        || {
+            let mut stream = countdown(6).filter(|n| n % 3 == 0);
+            let (waker, wakes) = CountingWaker::new();
+            let mut seen = Vec::new();
+            for poll in 1..=3 {
+                match poll_with(&mut stream, &waker) {
+                    Poll::Ready(item) => seen.push(item),
+                    Poll::Pending => panic!(
+                        "filter returned Pending on poll {poll} after rejecting an item, though the \
                      inner stream (a countdown) had the next one ready (items so far: {seen:?}, \
                      wakes: {}). Without a wake nobody polls again and the consumer hangs; with \
                      one the loop goes round for nothing. A rejected item is not a reason to \
                      return: loop and poll the inner stream again",
-                    wakes.wakes()
-                ),
+                        wakes.wakes()
+                    ),
+                }
             }
-        }
-        assert_eq!(
-            seen,
-            [Some(6), Some(3), None],
-            "countdown(6).filter(multiple of 3) must yield 6, 3, then end"
-        );
-    });
+            assert_eq!(
+                seen,
+                [Some(6), Some(3), None],
+                "countdown(6).filter(multiple of 3) must yield 6, 3, then end"
+            );
+        },
+    );
 }
 
 #[test]
@@ -280,7 +321,10 @@ fn stage2_adapters_pass_pending_through() {
         ],
         || {
             run(async |_| {
-                let hesitant = Hesitant { items: vec![1, 2, 3, 4, 5, 6], ready: false };
+                let hesitant = Hesitant {
+                    items: vec![1, 2, 3, 4, 5, 6],
+                    ready: false,
+                };
                 let mut stream = hesitant.filter(|n| n % 2 == 0).map(|n| n * 10).take(2);
                 let mut seen = Vec::new();
                 while let Some(n) = stream.next().await {
@@ -308,8 +352,16 @@ fn stage2_take_does_not_poll_the_inner_stream_past_the_limit() {
         for _ in 0..3 {
             seen.push(ready_item(&mut stream, "numbers().take(3)"));
         }
-        assert_eq!(seen, [Some(1), Some(2), Some(3)], "take(3) must hand out the first three items");
-        assert_eq!(ready_item(&mut stream, "take(3) after 3 items"), None, "take(3) must end after 3 items");
+        assert_eq!(
+            seen,
+            [Some(1), Some(2), Some(3)],
+            "take(3) must hand out the first three items"
+        );
+        assert_eq!(
+            ready_item(&mut stream, "take(3) after 3 items"),
+            None,
+            "take(3) must end after 3 items"
+        );
         assert_eq!(
             polls.get(),
             3,
@@ -318,11 +370,27 @@ fn stage2_take_does_not_poll_the_inner_stream_past_the_limit() {
              that extra poll arms a timer, for a producer it starts work nobody will read",
             polls.get()
         );
-        assert_eq!(ready_item(&mut stream, "take(3), polled again"), None, "take stays ended");
-        assert_eq!(polls.get(), 3, "take(3) polled its inner stream again after it had ended");
+        assert_eq!(
+            ready_item(&mut stream, "take(3), polled again"),
+            None,
+            "take stays ended"
+        );
+        assert_eq!(
+            polls.get(),
+            3,
+            "take(3) polled its inner stream again after it had ended"
+        );
         let (inner, polls) = numbers();
-        assert_eq!(ready_item(&mut inner.take(0), "take(0)"), None, "take(0) is empty");
-        assert_eq!(polls.get(), 0, "take(0) must not poll its inner stream at all");
+        assert_eq!(
+            ready_item(&mut inner.take(0), "take(0)"),
+            None,
+            "take(0) is empty"
+        );
+        assert_eq!(
+            polls.get(),
+            0,
+            "take(0) must not poll its inner stream at all"
+        );
     });
 }
 
@@ -374,7 +442,10 @@ fn stage3_interval_pending_wakes_the_latest_waker_from_one_timer() {
                     now_ms()
                 );
             }
-            assert!(poll_with(&mut ticks, &second_waker).is_pending(), "no tick is due yet");
+            assert!(
+                poll_with(&mut ticks, &second_waker).is_pending(),
+                "no tick is due yet"
+            );
             sleep(ms(1500)).await;
             (first.wakes(), second.wakes())
         })
@@ -428,7 +499,11 @@ fn stage3_interval_skips_missed_ticks() {
             })
         },
     );
-    assert_eq!(&seen[..2], [(1, 1000), (2, 2000)], "the first two ticks come at 1 s and 2 s");
+    assert_eq!(
+        &seen[..2],
+        [(1, 1000), (2, 2000)],
+        "the first two ticks come at 1 s and 2 s"
+    );
     let late = seen[2];
     assert!(
         late != (3, 4500),
@@ -456,11 +531,14 @@ fn stage3_dropping_an_interval_cancels_its_timer() {
         run(async |clock| {
             // Polls a fresh interval `polls` times before its first tick, drops it, then sleeps
             // 5 s: how often was the old consumer woken, and how often did the loop go idle?
-            let mut after_drop = async |polls: usize| {
+            let after_drop = async |polls: usize| {
                 let mut ticks = interval(ms(1000));
                 let (waker, wakes) = CountingWaker::new();
                 for _ in 0..polls {
-                    assert!(poll_with(&mut ticks, &waker).is_pending(), "no tick is due before the first period");
+                    assert!(
+                        poll_with(&mut ticks, &waker).is_pending(),
+                        "no tick is due before the first period"
+                    );
                 }
                 drop(ticks);
                 let idles_before = clock.idles();
@@ -503,7 +581,10 @@ fn stage4_receiver_waits_and_is_woken_by_send_and_by_the_end() {
     watchdog_causes(&["Receiver::poll_next or Sender::send loops"], || {
         let (sender, mut receiver) = channel::<&str>();
         let (waker, wakes) = CountingWaker::new();
-        assert!(poll_with(&mut receiver, &waker).is_pending(), "an empty channel with a live sender must be Pending");
+        assert!(
+            poll_with(&mut receiver, &waker).is_pending(),
+            "an empty channel with a live sender must be Pending"
+        );
         sender.send("hello").expect("the receiver is alive");
         assert_eq!(
             wakes.wakes(),
@@ -512,10 +593,20 @@ fn stage4_receiver_waits_and_is_woken_by_send_and_by_the_end() {
              the waker in poll_next, and have send take it and wake it",
             wakes.wakes()
         );
-        assert_eq!(poll_with(&mut receiver, &waker), Poll::Ready(Some("hello")), "the sent value comes next");
+        assert_eq!(
+            poll_with(&mut receiver, &waker),
+            Poll::Ready(Some("hello")),
+            "the sent value comes next"
+        );
         sender.send("world").expect("the receiver is alive");
-        assert!(poll_with(&mut receiver, &waker).is_ready(), "a queued value is ready at once");
-        assert!(poll_with(&mut receiver, &waker).is_pending(), "empty again: Pending");
+        assert!(
+            poll_with(&mut receiver, &waker).is_ready(),
+            "a queued value is ready at once"
+        );
+        assert!(
+            poll_with(&mut receiver, &waker).is_pending(),
+            "empty again: Pending"
+        );
         let before = wakes.wakes();
         drop(sender);
         assert_eq!(
@@ -530,7 +621,11 @@ fn stage4_receiver_waits_and_is_woken_by_send_and_by_the_end() {
             Poll::Ready(None),
             "once the sender is gone and the queue is empty, the stream ends"
         );
-        assert_eq!(poll_with(&mut receiver, &waker), Poll::Ready(None), "and stays ended");
+        assert_eq!(
+            poll_with(&mut receiver, &waker),
+            Poll::Ready(None),
+            "and stays ended"
+        );
     });
 }
 
@@ -561,7 +656,12 @@ fn stage4_send_to_a_dropped_receiver_fails_and_nothing_unread_leaks() {
 
 /// A producer of answer tokens, one every 100 ms: logs each send and, when its future is
 /// dropped, its cleanup (a probe it holds, and a line in the log).
-async fn answer(sender: Sender<String>, tokens: Vec<&'static str>, log: Rc<RefCell<Vec<String>>>, probe: DropProbe) {
+async fn answer(
+    sender: Sender<String>,
+    tokens: Vec<&'static str>,
+    log: Rc<RefCell<Vec<String>>>,
+    probe: DropProbe,
+) {
     struct Cleanup(Rc<RefCell<Vec<String>>>, #[allow(dead_code)] DropProbe);
     impl Drop for Cleanup {
         fn drop(&mut self) {
@@ -594,7 +694,8 @@ fn stage4_tokens_arrive_one_by_one_then_the_stream_ends() {
                 let log = Rc::new(RefCell::new(Vec::new()));
                 let counter = DropCounter::new();
                 let (l, probe) = (log.clone(), counter.probe());
-                let mut stream = spawn_stream("answer", move |tx| answer(tx, TOKENS.to_vec(), l, probe));
+                let mut stream =
+                    spawn_stream("answer", move |tx| answer(tx, TOKENS.to_vec(), l, probe));
                 let mut seen = Vec::new();
                 while let Some(token) = stream.next().await {
                     seen.push(format!("{token}@{}", now_ms()));
@@ -606,7 +707,14 @@ fn stage4_tokens_arrive_one_by_one_then_the_stream_ends() {
     );
     assert_eq!(
         seen,
-        ["The@100", "answer@200", "is@300", "forty@400", "-@500", "two@600"],
+        [
+            "The@100",
+            "answer@200",
+            "is@300",
+            "forty@400",
+            "-@500",
+            "two@600"
+        ],
         "each token must reach the consumer when it is sent, one every 100 ms (token@ms), and the \
          stream end when the producer returns (producer log: {log:?})"
     );
@@ -626,7 +734,8 @@ fn stage4_breaking_early_stops_the_producer_at_once() {
                 let counter = DropCounter::new();
                 let handle = Handle::current().expect("on the loop");
                 let (l, probe) = (log.clone(), counter.probe());
-                let mut stream = spawn_stream("answer", move |tx| answer(tx, TOKENS.to_vec(), l, probe));
+                let mut stream =
+                    spawn_stream("answer", move |tx| answer(tx, TOKENS.to_vec(), l, probe));
                 let mut seen = Vec::new();
                 while let Some(token) = stream.next().await {
                     seen.push(token);
@@ -646,7 +755,11 @@ fn stage4_breaking_early_stops_the_producer_at_once() {
         },
     );
     let (seen, (dropped, live, break_ms), idles, log) = report;
-    assert_eq!(seen, ["The", "answer"], "the consumer reads two tokens, then breaks");
+    assert_eq!(
+        seen,
+        ["The", "answer"],
+        "the consumer reads two tokens, then breaks"
+    );
     assert!(
         live.is_empty(),
         "right after the consumer broke out and dropped the stream, the producer task is still \

@@ -17,7 +17,8 @@ impl Stream for Interval {
         let (handle, start) = match &this.started {
             Some((handle, start)) => (handle.clone(), *start),
             None => {
-                let handle = Handle::current().expect("an Interval must be polled on a running event loop");
+                let handle =
+                    Handle::current().expect("an Interval must be polled on a running event loop");
                 let start = handle.time().expect("the running loop is alive");
                 this.next_tick = start + this.period;
                 this.started = Some((handle.clone(), start));

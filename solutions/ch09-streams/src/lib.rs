@@ -2,15 +2,15 @@
 //! the chapter 3 loop's timers, and a streamed answer whose producer stops when the consumer
 //! breaks. The given types live once, in the exercise, and are compiled here with `#[path]`.
 
+mod channel;
 #[path = "../../../exercises/ch09-streams/src/given.rs"]
 mod given;
-mod channel;
 mod interval;
 
 pub use channel::spawn_stream;
 pub use given::{
-    Countdown, Filter, Interval, Map, Next, Receiver, SendError, Sender, Stream, StreamExt, TaskStream, Take,
-    Unfold, channel, countdown, interval, unfold,
+    Countdown, Filter, Interval, Map, Next, Receiver, SendError, Sender, Stream, StreamExt, Take,
+    TaskStream, Unfold, channel, countdown, interval, unfold,
 };
 
 use std::future::Future;

@@ -35,7 +35,10 @@ pub struct Chunks {
 
 pub fn chunks(text: &str, size: usize) -> Chunks {
     assert!(size > 0, "chunks: size must be at least 1");
-    Chunks { text: text.to_owned(), size }
+    Chunks {
+        text: text.to_owned(),
+        size,
+    }
 }
 
 impl Stream for Chunks {
@@ -48,7 +51,11 @@ impl Stream for Chunks {
         if this.text.is_empty() {
             return Poll::Ready(None);
         }
-        let end = this.text.char_indices().nth(this.size).map_or(this.text.len(), |(i, _)| i);
+        let end = this
+            .text
+            .char_indices()
+            .nth(this.size)
+            .map_or(this.text.len(), |(i, _)| i);
         let rest = this.text.split_off(end);
         Poll::Ready(Some(std::mem::replace(&mut this.text, rest)))
     }
@@ -115,7 +122,11 @@ mod tests {
     #[test]
     fn chunks_split_on_characters_and_end() {
         let pieces = run_with_clock(VirtualClock::new(), collect_chunks("héllo!", 4)).unwrap();
-        assert_eq!(pieces, ["héll", "o!"], "pieces of at most 4 characters, in order");
+        assert_eq!(
+            pieces,
+            ["héll", "o!"],
+            "pieces of at most 4 characters, in order"
+        );
     }
 
     #[test]
@@ -129,6 +140,13 @@ mod tests {
             out
         })
         .unwrap();
-        assert_eq!(out, [(0, "a".to_owned()), (1, "b".to_owned()), (2, "c".to_owned())]);
+        assert_eq!(
+            out,
+            [
+                (0, "a".to_owned()),
+                (1, "b".to_owned()),
+                (2, "c".to_owned())
+            ]
+        );
     }
 }
