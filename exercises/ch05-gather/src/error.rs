@@ -22,7 +22,10 @@ pub struct Elapsed {
 pub enum Failure<E> {
     /// The child finished with `Err(error)`: its own error, the one a Python coroutine raises.
     Error(E),
-    /// The child's task panicked, or was aborted by someone other than its group.
+    /// The child's task ended without a value: it panicked. (A task can also end `Cancelled`,
+    /// but only through its handle, and the group or `try_gather` holds each child's only
+    /// handle; a group skips the cancellations it made, so a `Cancelled` appears here only if
+    /// one came before the group's first failure, which this API cannot produce.)
     Task(JoinError),
 }
 

@@ -134,11 +134,91 @@ const SET_CAUSES: &[&str] = &[
     "ChildSet::new does not put every child on the ready list, so no child is ever polled",
 ];
 
+/// A parent waker that counts its wakes.
+#[derive(Default)]
+struct CountWakes(std::sync::atomic::AtomicUsize);
+
+impl Wake for CountWakes {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Drives a set of one child by hand (no loop, no clock) through the wake path: first poll,
+/// a wake from outside, a wake during the child's own poll. A broken path fails here at once,
+/// naming its cause, instead of as a hang in the test that calls this. Every stage 1 test
+/// starts with it.
+fn check_the_wake_path() {
+    let polls = Rc::new(Cell::new(0usize));
+    let seen: Rc<RefCell<Option<Waker>>> = Rc::default();
+    // Pending forever; keeps the waker of each poll; on its 2nd poll it wakes itself.
+    let child = {
+        let (polls, seen) = (polls.clone(), seen.clone());
+        poll_fn(move |cx| {
+            polls.set(polls.get() + 1);
+            *seen.borrow_mut() = Some(cx.waker().clone());
+            if polls.get() == 2 {
+                cx.waker().wake_by_ref();
+            }
+            Poll::<()>::Pending
+        })
+    };
+    let parent = Arc::new(CountWakes::default());
+    let parent_waker = Waker::from(parent.clone());
+    let mut cx = Context::from_waker(&parent_waker);
+    let mut set = ChildSet::new(vec![child]);
+
+    let first = set.poll_next(&mut cx);
+    assert!(first.is_pending(), "poll_next of a set whose only child is Pending gave {first:?}; it must be Pending");
+    assert!(
+        polls.get() == 1,
+        "the first poll_next of a new set polled its child {} times; it must poll each child \
+         once: ChildSet::new puts every child on the ready list (flag up, index in `woken`)",
+        polls.get()
+    );
+    let child_waker = seen.borrow().clone().expect("the child was polled");
+    assert!(
+        !child_waker.will_wake(&parent_waker),
+        "children were polled with the parent's Context: give each child its own waker \
+         (Context::from_waker(&slot.waker)), or its wakes never list it"
+    );
+
+    child_waker.wake_by_ref();
+    let parent_wakes = parent.0.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        parent_wakes >= 1,
+        "a child's waker was woken and the parent's waker was not: poll_next must store \
+         cx.waker() in `ready.parent`, and ChildWaker::wake_by_ref must wake it (after listing \
+         the child)"
+    );
+    let _ = set.poll_next(&mut cx);
+    assert!(
+        polls.get() >= 2,
+        "a child whose waker was woken (from outside its poll) was not polled at the parent's \
+         next poll_next: ChildWaker::wake_by_ref must push the child's index onto \
+         `ready.woken`, and poll_next must take the ready list into its batch when the batch is \
+         empty"
+    );
+
+    // The child's 2nd poll woke its own waker, during the poll: it must be polled again.
+    let _ = set.poll_next(&mut cx);
+    assert!(
+        polls.get() >= 3,
+        "a child that woke itself during its poll was never polled again: the `queued` flag is \
+         lowered after the child's poll, so the wake during the poll found it still up and was \
+         ignored. Lower the flag just before polling the child."
+    );
+}
+
 // ------------------------------------------------------------------ stage 1: one task, many children
 
 #[test]
 fn stage1_join_all_takes_the_longest_child_not_the_sum() {
     watchdog_causes(SET_CAUSES, || {
+        check_the_wake_path();
         let (outputs, took) = run(async {
             let outputs = join_all(vec![after(2000, "A"), after(1000, "B"), after(3000, "C")]).await;
             (outputs, now_ms())
@@ -157,6 +237,7 @@ fn stage1_join_all_takes_the_longest_child_not_the_sum() {
 #[test]
 fn stage1_join_all_gives_outputs_in_input_order() {
     watchdog_causes(SET_CAUSES, || {
+        check_the_wake_path();
         let outputs = run(join_all(vec![after(2000, "A"), after(1000, "B"), after(3000, "C")]));
         assert!(
             outputs != ["B", "A", "C"],
@@ -173,6 +254,7 @@ fn stage1_join_all_gives_outputs_in_input_order() {
 #[test]
 fn stage1_poll_count_only_woken_children_are_polled_again() {
     watchdog_causes(SET_CAUSES, || {
+        check_the_wake_path();
         const N: usize = 100;
         let polls = Rc::new(Cell::new(0));
         // Child i sleeps i+1 ms, so each wakes once, at its own time: 2 polls each.
@@ -196,6 +278,7 @@ fn stage1_poll_count_only_woken_children_are_polled_again() {
 #[test]
 fn stage1_wakes_before_a_poll_count_once() {
     watchdog_causes(&[SEQUENTIAL_CAUSE, SET_CAUSES[0], SET_CAUSES[1], SET_CAUSES[2]], || {
+        check_the_wake_path();
         let polls = Rc::new(Cell::new(0));
         let stash: Rc<RefCell<Option<Waker>>> = Rc::default();
         let go = Rc::new(Cell::new(false));
@@ -249,9 +332,12 @@ fn stage1_yield_a_child_that_wakes_itself_lets_the_loop_run() {
              empty; a child that wakes itself during its poll puts itself back at once, so the \
              parent never returns Pending and the loop never runs again. Take one batch (the \
              list as it was when you looked), poll that, and return Pending.",
+            "the `queued` flag is lowered after the child's poll: a wake during the poll is \
+             ignored and the child is never polled again. Lower it just before the poll.",
             SET_CAUSES[0],
         ],
         || {
+            check_the_wake_path();
             let iterations = Rc::new(Cell::new(0u32));
             let seen = Rc::new(RefCell::new(Vec::new()));
             let done = Rc::new(Cell::new(false));
@@ -299,6 +385,7 @@ fn stage1_yield_a_child_that_wakes_itself_lets_the_loop_run() {
 #[test]
 fn stage1_try_join_all_returns_the_first_error_at_once() {
     watchdog_causes(SET_CAUSES, || {
+        check_the_wake_path();
         let all_ok = run(try_join_all(vec![after(2000, Ok::<_, String>(1)), after(1000, Ok(2))]));
         assert_eq!(all_ok, Ok(vec![1, 2]), "try_join_all of children that all succeed gives every value in input order");
 
@@ -534,8 +621,9 @@ fn stage2_try_gather_cancels_the_others_at_the_first_failure() {
             dropped == 2 && trace.lines().is_empty(),
             "when try_gather returned its error, {dropped} of the other 2 children had been \
              dropped, and later these finished anyway: {:?}. Dropping a JoinHandle only detaches \
-             its task; try_gather must abort the others (wrap each handle in AbortOnDrop, so \
-             dropping the rest cancels them).",
+             its task; try_gather must abort the others: wrap each handle in AbortOnDrop, so \
+             dropping the rest cancels them (if you did, AbortOnDrop's Drop does not call \
+             abort(): see stage2_dropping_an_abort_on_drop_handle_drops_its_task).",
             trace.lines()
         );
 
@@ -637,6 +725,13 @@ fn stage3_timeout_expires_on_time_and_drops_the_inner_future() {
                 (result, at, dropped)
             }
         });
+        assert!(
+            result.is_err(),
+            "a 10 s future under a 2 s timeout gave {result:?} at {at} ms: the timer never fired. \
+             Make the one sleep(duration) before polling (a sleep made inside the poll starts \
+             again at every wake, so it never comes due while the inner future keeps waking), \
+             and poll it after the inner future at every poll."
+        );
         assert_eq!(result, Err(Elapsed { after: secs(2) }), "a 10 s future under a 2 s timeout gives Err(Elapsed)");
         assert_eq!(at, 2000, "the timeout must fire at 2 s, its deadline (it returned at {at} ms)");
         assert!(
@@ -835,7 +930,8 @@ fn stage4_cancels_the_siblings_at_the_first_failure_before_join_returns() {
         assert_eq!(
             result,
             Err(GroupError { failures: vec![Failure::Error("calculator: division by zero".to_owned())] }),
-            "join reports the one failure; the siblings it cancelled are not failures"
+            "join must report the one failure: the siblings it cancelled are not failures. Skip \
+             Err(Cancelled) outcomes once the group is cancelling."
         );
         assert!(later.is_empty(), "a cancelled child never finishes; trace: {later:?}");
     });
@@ -913,7 +1009,11 @@ fn stage4_dropping_a_group_or_its_join_cancels_every_child() {
              Drop must call abort() (stage 2).",
             trace.lines()
         );
-        assert!(timed_out.is_err(), "a 1.5 s timeout around a 3 s group gives Err(Elapsed), got {timed_out:?}");
+        assert!(
+            timed_out.is_err(),
+            "a 1.5 s timeout around a 3 s group gives Err(Elapsed), got {timed_out:?}: check \
+             stage 3's timeout first (cargo test -p gather stage3)"
+        );
         assert_eq!(at, 1500, "the timeout fires at 1.5 s");
         assert!(
             dropped == 4 && trace.lines() == ["calculator done@1010"],
@@ -931,6 +1031,7 @@ fn stage4_dropping_a_group_or_its_join_cancels_every_child() {
 #[test]
 fn stage1_set_hands_out_each_child_once_with_its_index() {
     watchdog_causes(SET_CAUSES, || {
+        check_the_wake_path();
         let order = run(async {
             let mut set = ChildSet::new(vec![after(30, 'a'), after(10, 'b'), after(20, 'c')]);
             assert_eq!(set.len(), 3, "a new set of three children has len() 3");

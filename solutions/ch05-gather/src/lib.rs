@@ -141,9 +141,10 @@ where
 impl<T> Future for AbortOnDrop<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // `JoinHandle` is `Unpin`: no pin projection needed.
-        Pin::new(&mut self.0).poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `JoinHandle` is `Unpin`, so `AbortOnDrop` is too: `get_mut` unwraps the pin, and the
+        // handle is re-pinned with `Pin::new`. No pin projection needed.
+        Pin::new(&mut self.get_mut().0).poll(cx)
     }
 }
 
