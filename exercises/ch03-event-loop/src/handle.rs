@@ -73,12 +73,18 @@ impl Handle {
         self.upgrade()?.run_until_complete(future)
     }
 
+    // ANCHOR: for_later_chapters
+    /// The loop's thread-safe handle (`Send + Sync`), for wakers and other threads: chapter 4's
+    /// task wakers hold one and queue each step with its `call_soon_threadsafe`.
     pub fn remote(&self) -> Result<RemoteHandle, LoopError> {
         Ok(self.upgrade()?.remote())
     }
 
+    /// The loop's one value of type `T` (created with `T::default()` on first use, dropped with
+    /// the loop): chapter 4 keeps its task table here, so dropping the loop drops every task.
     pub fn local<T: Default + 'static>(&self) -> Result<Rc<T>, LoopError> {
         Ok(self.upgrade()?.local())
     }
+    // ANCHOR_END: for_later_chapters
 }
 // ANCHOR_END: handle
