@@ -12,7 +12,8 @@
 //!    includes from has balanced anchors (each `ANCHOR: x` closed by one `ANCHOR_END: x`, no
 //!    name opened twice): mdBook includes a wrong region silently otherwise;
 //! 2. collects mdBook's own log and fails if it logged an error;
-//! 3. scans the rendered HTML for any include that was left unexpanded.
+//! 3. scans the rendered HTML for any include that was left unexpanded;
+//! 4. checks every internal link and `#anchor` and every page's title ([`crate::links`]).
 //!
 //! After rendering it also adds the Chinese terms to the search index ([`crate::cjk_search`]).
 
@@ -43,6 +44,47 @@ pub const LINK_MARKERS: &[&str] = &[
 /// include names a file or anchor that does not exist, if mdBook logs an error, or if an include
 /// is left unexpanded in the HTML.
 pub fn build(book_dir: &Path, out_dir: Option<&Path>) -> Result<PathBuf> {
+    let repo = RepoLinks::from_vars(|name| std::env::var(name).ok());
+    build_with(book_dir, out_dir, repo.as_ref())
+}
+
+/// The repository the published book links to: the icon in the menu bar and "Suggest an edit"
+/// on every page (mdBook's `git-repository-url` and `edit-url-template`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoLinks {
+    pub repository_url: String,
+    pub edit_url_template: String,
+}
+
+impl RepoLinks {
+    /// From GitHub Actions' variables (`GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, and the branch
+    /// from `GITHUB_REF` when it is one, else `main`). None when `GITHUB_REPOSITORY` is unset: a
+    /// local build does not know where the repository is published, so it links nowhere.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Option<RepoLinks> {
+        let repo = var("GITHUB_REPOSITORY").filter(|r| r.contains('/'))?;
+        let server = var("GITHUB_SERVER_URL")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "https://github.com".into());
+        let server = server.trim_end_matches('/');
+        let branch = var("GITHUB_REF")
+            .and_then(|r| r.strip_prefix("refs/heads/").map(str::to_string))
+            .unwrap_or_else(|| "main".into());
+        let repository_url = format!("{server}/{repo}");
+        Some(RepoLinks {
+            // mdBook 0.5 replaces `{path}` with the page's path from book.toml's directory (`src/x.md`).
+            edit_url_template: format!("{repository_url}/edit/{branch}/book/{{path}}"),
+            repository_url,
+        })
+    }
+}
+
+/// [`build`], with the repository links given (None: no links) instead of read from the
+/// environment.
+pub fn build_with(
+    book_dir: &Path,
+    out_dir: Option<&Path>,
+    repo: Option<&RepoLinks>,
+) -> Result<PathBuf> {
     let book_dir = std::path::absolute(book_dir)?;
     let errors = Arc::new(AtomicUsize::new(0));
     let reporter = Reporter {
@@ -59,6 +101,19 @@ pub fn build(book_dir: &Path, out_dir: Option<&Path>) -> Result<PathBuf> {
             .map_err(|e| format!("could not load the book in {}: {e:#}", book_dir.display()))?;
         if let Some(out_dir) = out_dir {
             book.config.build.build_dir = out_dir.to_path_buf();
+        }
+        if let Some(repo) = repo {
+            step(format!(
+                "linking every page to {} (\"Suggest an edit\": {})",
+                repo.repository_url, repo.edit_url_template
+            ));
+            book.config
+                .set("output.html.git-repository-url", &repo.repository_url)
+                .and_then(|()| {
+                    book.config
+                        .set("output.html.edit-url-template", &repo.edit_url_template)
+                })
+                .map_err(|e| format!("could not set the repository links: {e:#}"))?;
         }
         // An absolute, `..`-free output path, so every message names the same place.
         let build_dir = book.root.join(&book.config.build.build_dir);
@@ -107,6 +162,17 @@ pub fn build(book_dir: &Path, out_dir: Option<&Path>) -> Result<PathBuf> {
             "{} include(s) were not expanded:\n  {}",
             left.len(),
             left.join("\n  ")
+        )
+        .into());
+    }
+
+    step("checking every internal link, #anchor and page title in the HTML");
+    let broken = crate::links::check(&out)?;
+    if !broken.is_empty() {
+        return Err(format!(
+            "{} broken link(s) or untitled page(s) in the built book:\n  {}",
+            broken.len(),
+            broken.join("\n  ")
         )
         .into());
     }

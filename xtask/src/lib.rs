@@ -3,6 +3,10 @@
 
 pub mod book;
 pub mod cjk_search;
+pub mod doctor;
+pub mod links;
+pub mod pages;
+pub mod progress;
 pub mod serve;
 
 use std::path::PathBuf;

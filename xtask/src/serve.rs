@@ -11,7 +11,27 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
         .map_err(|e| format!("could not listen on 127.0.0.1:{port}: {e}"))?;
     println!("serving {} at http://127.0.0.1:{port}/", root.display());
     println!("(Ctrl-C to stop; no live reload: run `cargo xtask serve` again after editing)");
+    answer(&server, root, true);
+    Ok(())
+}
 
+/// Serves `root` on an ephemeral port of 127.0.0.1 from a background thread, for as long as the
+/// process lives (`cargo xtask check-pages`); returns the port. Requests are not logged.
+pub fn serve_in_background(root: &Path) -> Result<u16> {
+    let server = Server::http(("127.0.0.1", 0))
+        .map_err(|e| format!("could not listen on an ephemeral port of 127.0.0.1: {e}"))?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or("the server has no IP address")?;
+    let root = root.to_path_buf();
+    std::thread::spawn(move || answer(&server, &root, false));
+    Ok(port)
+}
+
+/// Answers every request with the file it names (or 403/404/405); `log` prints the failures.
+fn answer(server: &Server, root: &Path, log: bool) {
     for request in server.incoming_requests() {
         let url = request.url().to_string();
         let (status, file) = if !matches!(request.method(), Method::Get | Method::Head) {
@@ -24,7 +44,7 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                 Lookup::NotFound => (404, Some(root.join("404.html")).filter(|p| p.is_file())),
             }
         };
-        if status != 200 {
+        if status != 200 && log {
             println!("    {} {url} -> {status}", request.method());
         }
         let result = match file.map(|path| std::fs::File::open(&path).map(|f| (path, f))) {
@@ -37,11 +57,12 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                 request.respond(Response::from_string(status_text(status)).with_status_code(status))
             }
         };
-        if let Err(e) = result {
+        if let Err(e) = result
+            && log
+        {
             println!("    {url}: could not send the response: {e}");
         }
     }
-    Ok(())
 }
 
 /// What a request URL names under the served directory.

@@ -1,9 +1,10 @@
 //! Builds the real book (as `cargo xtask book` does, into a directory under target/) and checks
-//! what a reader gets; then checks that a broken include is a hard error, not a warning.
+//! what a reader gets; then checks that a broken include, a broken link or a missing `#anchor`
+//! is a hard error, not a warning, and that the published book links to its repository.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use xtask::book::{LINK_MARKERS, build, files_with_extension};
+use xtask::book::{LINK_MARKERS, RepoLinks, build, build_with, files_with_extension};
 use xtask::cjk_search::{TRIMMER_JS, TRIMMER_LABEL, index_file, read_index};
 
 /// A fresh directory under target/ (`CARGO_TARGET_TMPDIR`, cargo's place for test scratch).
@@ -280,4 +281,119 @@ fn chinese_terms_are_in_the_search_index_for_their_section_and_english_is_unchan
         "{} must register {TRIMMER_LABEL} before it hands the index to elasticlunr",
         file.display()
     );
+}
+
+/// The fixture book with a second page `other.md` whose text is `other`.
+fn book_with_link(dir: &Path, other: &str) {
+    tiny_book(dir, "code.rs:here");
+    std::fs::write(
+        dir.join("src/SUMMARY.md"),
+        "# Summary\n\n- [Page](page.md)\n- [Other](other.md)\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/other.md"), format!("# Other\n\n{other}\n")).unwrap();
+}
+
+#[test]
+fn every_internal_link_and_anchor_must_resolve() {
+    // Links that resolve: a page, a heading's anchor on another page and on this one, the top.
+    let good = scratch("links-good");
+    book_with_link(
+        &good,
+        "[page](page.md), [its heading](page.md#page), [here](#other), [ext](https://example.org/x#y)",
+    );
+    build(&good, Some(&good.join("html"))).expect("a book whose links resolve builds");
+
+    let no_page = scratch("links-no-page");
+    book_with_link(&no_page, "See [the missing chapter](missing.md).");
+    let err = build(&no_page, Some(&no_page.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("other.html: href=\"missing.html\": no file missing.html"),
+        "a link to a page that does not exist must fail the build, naming the page, the link \
+         and the missing file: {err}"
+    );
+
+    let no_anchor = scratch("links-no-anchor");
+    book_with_link(&no_anchor, "See [the heading](page.md#no-such-heading).");
+    let err = build(&no_anchor, Some(&no_anchor.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "other.html: href=\"page.html#no-such-heading\": page.html has no id=\"no-such-heading\""
+        ),
+        "a link to an anchor the target page lacks must fail the build, naming the page, the \
+         link and the missing id: {err}"
+    );
+
+    let no_local_anchor = scratch("links-no-local-anchor");
+    book_with_link(&no_local_anchor, "See [below](#nowhere).");
+    let err = build(&no_local_anchor, Some(&no_local_anchor.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("other.html: href=\"#nowhere\": other.html has no id=\"nowhere\""),
+        "{err}"
+    );
+
+    let no_image = scratch("links-no-image");
+    book_with_link(&no_image, "![a picture](pictures/gone.svg)");
+    let err = build(&no_image, Some(&no_image.join("html")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("other.html: src=\"pictures/gone.svg\": no file pictures/gone.svg"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_published_book_links_to_its_repository_and_offers_an_edit_on_every_page() {
+    let vars = |name: &str| match name {
+        "GITHUB_REPOSITORY" => Some("someone/async-course".to_string()),
+        "GITHUB_SERVER_URL" => Some("https://github.com".to_string()),
+        "GITHUB_REF" => Some("refs/heads/main".to_string()),
+        _ => None,
+    };
+    let repo = RepoLinks::from_vars(vars).expect("GITHUB_REPOSITORY is set");
+    assert_eq!(repo.repository_url, "https://github.com/someone/async-course");
+    assert_eq!(
+        repo.edit_url_template,
+        "https://github.com/someone/async-course/edit/main/book/{path}"
+    );
+
+    let dir = scratch("edit-links");
+    book_with_link(&dir, "Text.");
+    let out = build_with(&dir, Some(&dir.join("html")), Some(&repo)).unwrap();
+    for (page, source) in [("page.html", "page.md"), ("other.html", "other.md")] {
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        let edit = format!("https://github.com/someone/async-course/edit/main/book/src/{source}");
+        assert!(
+            html.contains(&edit),
+            "{page} has no \"suggest an edit\" link to {edit}"
+        );
+        assert!(
+            html.contains("href=\"https://github.com/someone/async-course\""),
+            "{page} has no link to the repository"
+        );
+    }
+
+    // Locally (no GITHUB_REPOSITORY) the book links nowhere.
+    assert_eq!(RepoLinks::from_vars(|_| None), None);
+    let local = scratch("edit-links-local");
+    book_with_link(&local, "Text.");
+    let out = build_with(&local, Some(&local.join("html")), None).unwrap();
+    let html = std::fs::read_to_string(out.join("page.html")).unwrap();
+    assert!(!html.contains("/edit/"), "a local build must not invent an edit link");
+
+    // A pull request's ref is not a branch: edits go to main.
+    let pr = RepoLinks::from_vars(|name| match name {
+        "GITHUB_REPOSITORY" => Some("a/b".into()),
+        "GITHUB_REF" => Some("refs/pull/7/merge".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(pr.edit_url_template, "https://github.com/a/b/edit/main/book/{path}");
 }
