@@ -30,6 +30,10 @@ fn main() {
     let runtime = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["--runtime", name] | [name] if *name == "own" || *name == "tokio" => name.to_string(),
         [] => "own".to_owned(),
+        ["--runtime", other] | [other] if !other.starts_with("--") => {
+            eprintln!("agent: unknown runtime `{other}`: choose `own` or `tokio`\n{USAGE}");
+            std::process::exit(2);
+        }
         other => {
             eprintln!("agent: unexpected arguments {other:?}\n{USAGE}");
             std::process::exit(2);
