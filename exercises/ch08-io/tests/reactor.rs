@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use course_support::{CountingWaker, watchdog_causes};
 use event_loop::{VirtualClock, sleep};
-use reactor::{Direction, EchoStats, Reactor, TcpListener, TcpStream, Time, echo, io_loop, serve_echo};
+use reactor::{Direction, EchoStats, Reactor, Registration, TcpListener, TcpStream, Time, echo, io_loop, serve_echo};
 use tasks::{JoinHandle, spawn};
 
 // ---------------------------------------------------------------------------------------------
@@ -41,7 +41,31 @@ where
     Fut: Future,
 {
     let (event_loop, reactor) = io_loop(Time::Virtual(VirtualClock::new())).expect("an OS poller");
-    event_loop.run_until_complete(main(reactor)).expect("the loop ran the test's main future")
+    let (main, _) = counted(main(reactor), 50_000, BUSY_MAIN);
+    event_loop.run_until_complete(main).expect("the loop ran the test's main future")
+}
+
+const BUSY_MAIN: &str = "the test's main future was woken over and over without making progress: something \
+    wakes its own waker instead of storing it (busy-polling, most likely in poll_ready). While the loop always \
+    has something to run it never waits on the poller, so no socket ever becomes ready";
+
+/// Polls `registration` for `direction` with `waker` (whose wakes `count` counts) and checks the
+/// answer is `Pending` with the waker stored, not woken.
+fn must_wait(registration: &Registration, direction: Direction, waker: &Waker, count: &CountingWaker) {
+    let before = count.wakes();
+    let poll = registration.poll_ready(&mut Context::from_waker(waker), direction);
+    assert!(
+        poll.is_pending(),
+        "poll_ready({direction:?}) on a socket the reactor never reported ready returned {poll:?}: it is Ready \
+         only once turn has set the direction's `ready` flag; otherwise it stores the waker and is Pending"
+    );
+    assert_eq!(
+        count.wakes(),
+        before,
+        "poll_ready({direction:?}) woke the waker it was given before returning Pending: that is busy-polling \
+         (the task is polled again at once, and the loop never waits on the poller). Store the waker; the \
+         reactor wakes it when the OS reports the socket ready"
+    );
 }
 
 /// `Err(())` if `future` makes no progress for an hour of virtual time, which happens the moment
@@ -139,7 +163,16 @@ async fn read_to_end(stream: &TcpStream) -> io::Result<Vec<u8>> {
     }
 }
 
+const STAGE1_CAUSES: &[&str] = &[
+    "Reactor::turn does not wake the wakers stored for the direction an event reports \
+     (mark the direction ready, take its wakers, wake them after the borrows end)",
+    "Registration::poll_ready does not store cx.waker() before returning Pending",
+    "Reactor::turn waits again after an event instead of returning",
+];
+
 const READY_CAUSES: &[&str] = &[
+    "Registration::async_io retries after WouldBlock without clear_ready: ready() answers at once, the call \
+     says WouldBlock again, and the loop inside async_io spins forever within one poll",
     "Reactor::turn does not wake the wakers stored for the direction an event reports \
      (mark the direction ready, take its wakers, wake them after the borrows end)",
     "Registration::poll_ready does not store cx.waker() before returning Pending",
@@ -151,7 +184,7 @@ const READY_CAUSES: &[&str] = &[
 
 #[test]
 fn stage1_an_event_wakes_the_readers_of_that_socket_only() {
-    watchdog_causes(READY_CAUSES, || {
+    watchdog_causes(STAGE1_CAUSES, || {
         let reactor = Reactor::new().unwrap();
         let (a, _a_peer) = std_pair();
         let (b, mut b_peer) = std_pair();
@@ -161,13 +194,8 @@ fn stage1_an_event_wakes_the_readers_of_that_socket_only() {
         assert_eq!(reactor.sources(), 2, "two registered sockets should make two entries in the reactor's table");
         let (waker_a, count_a) = CountingWaker::new();
         let (waker_b, count_b) = CountingWaker::new();
-        let pending_a = reg_a.poll_ready(&mut Context::from_waker(&waker_a), Direction::Read);
-        assert!(
-            pending_a.is_pending(),
-            "poll_ready(Read) on a socket nobody wrote to returned {pending_a:?}: it is Ready only once the \
-             reactor saw a readable event (the `ready` flag), otherwise it stores the waker and is Pending"
-        );
-        assert!(reg_b.poll_ready(&mut Context::from_waker(&waker_b), Direction::Read).is_pending());
+        must_wait(&reg_a, Direction::Read, &waker_a, &count_a);
+        must_wait(&reg_b, Direction::Read, &waker_b, &count_b);
         b_peer.write_all(b"x").unwrap();
         turn_until(&reactor, || count_b.wakes() > 0);
         assert_eq!(
@@ -196,15 +224,15 @@ fn stage1_an_event_wakes_the_readers_of_that_socket_only() {
 
 #[test]
 fn stage1_a_writable_event_does_not_wake_a_reader() {
-    watchdog_causes(READY_CAUSES, || {
+    watchdog_causes(STAGE1_CAUSES, || {
         let reactor = Reactor::new().unwrap();
         let (ours, _peer) = std_pair();
         let mut ours = mio_stream(ours);
         let registration = reactor.register(&mut ours).expect("register");
         let (reader, reads) = CountingWaker::new();
         let (writer, writes) = CountingWaker::new();
-        let _ = registration.poll_ready(&mut Context::from_waker(&reader), Direction::Read);
-        let _ = registration.poll_ready(&mut Context::from_waker(&writer), Direction::Write);
+        must_wait(&registration, Direction::Read, &reader, &reads);
+        must_wait(&registration, Direction::Write, &writer, &writes);
         // A fresh connected socket has room to write: the OS reports it writable, not readable.
         turn_until(&reactor, || writes.wakes() > 0);
         assert_eq!(
@@ -226,7 +254,7 @@ fn stage1_a_writable_event_does_not_wake_a_reader() {
 
 #[test]
 fn stage1_every_waiting_task_is_woken_not_only_the_first() {
-    watchdog_causes(READY_CAUSES, || {
+    watchdog_causes(STAGE1_CAUSES, || {
         let reactor = Reactor::new().unwrap();
         let (ours, mut peer) = std_pair();
         let mut ours = mio_stream(ours);
@@ -234,7 +262,7 @@ fn stage1_every_waiting_task_is_woken_not_only_the_first() {
         let counts: Vec<_> = (0..3)
             .map(|_| {
                 let (waker, count) = CountingWaker::new();
-                let _ = registration.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+                must_wait(&registration, Direction::Read, &waker, &count);
                 count
             })
             .collect();
@@ -255,14 +283,14 @@ fn stage1_every_waiting_task_is_woken_not_only_the_first() {
 
 #[test]
 fn stage1_a_task_polled_again_is_stored_once() {
-    watchdog_causes(READY_CAUSES, || {
+    watchdog_causes(STAGE1_CAUSES, || {
         let reactor = Reactor::new().unwrap();
         let (ours, _peer) = std_pair();
         let mut ours = mio_stream(ours);
         let registration = reactor.register(&mut ours).expect("register");
-        let (waker, _) = CountingWaker::new();
+        let (waker, count) = CountingWaker::new();
         for _ in 0..10 {
-            let _ = registration.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+            must_wait(&registration, Direction::Read, &waker, &count);
         }
         assert_eq!(
             registration.waiters(Direction::Read),
@@ -344,6 +372,8 @@ fn stage2_accept_connect_and_one_round_trip() {
     watchdog_causes(
         &[
             "TcpListener::accept waits on the wrong direction (a new connection makes a listener *readable*)",
+            "async_io clears readiness after a call that succeeded (edge-triggered treated as level): the \
+             client's echo and end-of-file arrive as one event, and the second read waits for another",
             "read or write never stores a waker: Registration::async_io must await ready(direction) first",
             "accept, read or write returns WouldBlock to the caller instead of waiting",
         ],
@@ -374,8 +404,9 @@ fn stage2_accept_connect_and_one_round_trip() {
 fn stage2_a_read_with_nothing_to_read_waits_instead_of_spinning() {
     watchdog_causes(
         &[
-            "poll_ready or async_io loops inside one poll (readiness ignored, the call retried at once): \
-             return Pending after storing the waker",
+            "poll_ready wakes its own waker instead of storing it (busy-polling): the loop never waits on the \
+             poller, so nothing ever becomes ready",
+            "async_io retries after WouldBlock without clear_ready, spinning inside one poll",
             "the read never completes: turn does not wake the reader when the bytes arrive",
         ],
         || {
