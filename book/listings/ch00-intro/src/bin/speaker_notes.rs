@@ -51,7 +51,9 @@ fn extract(page: &str, text: &str) -> Result<PageNotes, String> {
                 }
                 blocks.push((section.clone(), label, body));
             } else if trimmed == "<details>" {
-                return Err(format!("{page}:{n}: <details> inside a speaker-notes block"));
+                return Err(format!(
+                    "{page}:{n}: <details> inside a speaker-notes block"
+                ));
             } else {
                 body.push(line);
             }
@@ -76,16 +78,26 @@ fn extract(page: &str, text: &str) -> Result<PageNotes, String> {
         }
         if let Some(t) = line.strip_prefix("# ").filter(|_| title.is_empty()) {
             title = t.trim().to_owned();
-        } else if let Some(h) = line.strip_prefix("## ").or_else(|| line.strip_prefix("### ")) {
+        } else if let Some(h) = line
+            .strip_prefix("## ")
+            .or_else(|| line.strip_prefix("### "))
+        {
             section = h.trim().to_owned();
-        } else if let Some(t) = line.strip_prefix("> **Teaching time:**").filter(|_| teaching_time.is_none()) {
+        } else if let Some(t) = line
+            .strip_prefix("> **Teaching time:**")
+            .filter(|_| teaching_time.is_none())
+        {
             teaching_time = Some(t.trim().to_owned());
             in_time = true;
         } else if trimmed == "<details>" {
             pending_details = Some(n);
             continue;
-        } else if let Some(at) = pending_details {
-            if let Some(label) = trimmed
+        } else if let Some(at) =
+            pending_details.or_else(|| trimmed.starts_with("<details>").then_some(n))
+        {
+            // `<summary>` on the line after `<details>`, or on the same line.
+            let summary = trimmed.strip_prefix("<details>").unwrap_or(trimmed).trim();
+            if let Some(label) = summary
                 .strip_prefix("<summary>Speaker notes")
                 .and_then(|l| l.strip_suffix("</summary>"))
             {
@@ -96,12 +108,19 @@ fn extract(page: &str, text: &str) -> Result<PageNotes, String> {
         pending_details = None;
     }
     if let Some((at, _, _)) = open {
-        return Err(format!("{page}:{at}: a speaker-notes <details> block is never closed (no </details>)"));
+        return Err(format!(
+            "{page}:{at}: a speaker-notes <details> block is never closed (no </details>)"
+        ));
     }
     if title.is_empty() {
         return Err(format!("{page}: no `# ` title line"));
     }
-    Ok(PageNotes { page: page.to_owned(), title, teaching_time, blocks })
+    Ok(PageNotes {
+        page: page.to_owned(),
+        title,
+        teaching_time,
+        blocks,
+    })
 }
 
 /// Rewrites the relative links of a page's Markdown so that they work from the page that
@@ -117,7 +136,10 @@ fn relink(markdown: &str, page: &str) -> String {
             out.push_str(&up);
             out.push_str(page);
         } else if !rest.split(')').next().unwrap_or("").contains(':') && !rest.starts_with('/') {
-            let dir = Path::new(page).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+            let dir = Path::new(page)
+                .parent()
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default();
             out.push_str(&up);
             if !dir.is_empty() {
                 out.push_str(&dir);
@@ -143,8 +165,16 @@ fn render(pages: &[PageNotes]) -> String {
             out.push_str(&format!("\n> **Teaching time:** {}\n", relink(t, &p.page)));
         }
         for (section, label, body) in &p.blocks {
-            let section = if section.is_empty() { "Opening" } else { section.as_str() };
-            let label = if label.is_empty() { String::new() } else { format!(" ({label})") };
+            let section = if section.is_empty() {
+                "Opening"
+            } else {
+                section.as_str()
+            };
+            let label = if label.is_empty() {
+                String::new()
+            } else {
+                format!(" ({label})")
+            };
             out.push_str(&format!("\n### {number}: {section}{label}\n"));
             out.push_str(&format!("\n{}\n", relink(body, &p.page)));
         }
@@ -155,7 +185,8 @@ fn render(pages: &[PageNotes]) -> String {
 /// The pages SUMMARY.md lists, in order, that exist (draft chapters have an empty link).
 fn summary_pages(src: &Path) -> Result<Vec<String>, String> {
     let summary = src.join("SUMMARY.md");
-    let text = std::fs::read_to_string(&summary).map_err(|e| format!("cannot read {}: {e}", summary.display()))?;
+    let text = std::fs::read_to_string(&summary)
+        .map_err(|e| format!("cannot read {}: {e}", summary.display()))?;
     Ok(text
         .lines()
         .filter_map(|l| l.split("](").nth(1))
@@ -169,14 +200,18 @@ fn run(src: &Path) -> Result<String, String> {
     let mut pages = Vec::new();
     for page in summary_pages(src)? {
         let path = src.join(&page);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         pages.push(extract(&page, &text)?);
     }
     Ok(render(&pages))
 }
 
 fn main() -> ExitCode {
-    let src = std::env::args_os().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("book/src"));
+    let src = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("book/src"));
     match run(&src) {
         Ok(text) => {
             print!("{text}");
@@ -202,29 +237,66 @@ mod tests {
     fn every_notes_block_in_order_under_its_section_and_nothing_else() {
         let notes = extract("ch03.md", PAGE).unwrap();
         assert_eq!(notes.title, "3. The loop");
-        assert_eq!(notes.teaching_time.as_deref(), Some("90 minutes, in two parts."));
+        assert_eq!(
+            notes.teaching_time.as_deref(),
+            Some("90 minutes, in two parts.")
+        );
         assert_eq!(
             notes.blocks,
             [
-                ("".into(), "".into(), "- one, see [Pin](ch02b-pin.md) and [below](#stage-2)".into()),
-                ("Stage 2".into(), "the usual wrong answers".into(), "- two".into()),
+                (
+                    "".into(),
+                    "".into(),
+                    "- one, see [Pin](ch02b-pin.md) and [below](#stage-2)".into()
+                ),
+                (
+                    "Stage 2".into(),
+                    "the usual wrong answers".into(),
+                    "- two".into()
+                ),
             ],
             "other <details> blocks and fenced code are not notes"
         );
         let page = render(&[notes]);
         assert!(page.contains("## [3. The loop](../ch03.md)"), "{page}");
-        assert!(page.contains("[Pin](../ch02b-pin.md) and [below](../ch03.md#stage-2)"), "links must work from instructor/:\n{page}");
-        assert!(page.contains("### 3: Stage 2 (the usual wrong answers)\n\n- two"), "{page}");
+        assert!(
+            page.contains("[Pin](../ch02b-pin.md) and [below](../ch03.md#stage-2)"),
+            "links must work from instructor/:\n{page}"
+        );
+        assert!(
+            page.contains("### 3: Stage 2 (the usual wrong answers)\n\n- two"),
+            "{page}"
+        );
+    }
+
+    #[test]
+    fn a_summary_on_the_details_line_is_found_too() {
+        let notes = extract(
+            "p.md",
+            "# 1. P\n\n<details><summary>Speaker notes</summary>\n\n- inline\n</details>\n",
+        )
+        .unwrap();
+        assert_eq!(notes.blocks, [("".into(), "".into(), "- inline".into())]);
     }
 
     #[test]
     fn an_unclosed_block_is_an_error_naming_its_line() {
-        let err = extract("ch09.md", "# 9. X\n\n<details>\n<summary>Speaker notes</summary>\n\n- lost\n").unwrap_err();
-        assert_eq!(err, "ch09.md:3: a speaker-notes <details> block is never closed (no </details>)");
+        let err = extract(
+            "ch09.md",
+            "# 9. X\n\n<details>\n<summary>Speaker notes</summary>\n\n- lost\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "ch09.md:3: a speaker-notes <details> block is never closed (no </details>)"
+        );
     }
 
     #[test]
     fn absolute_links_are_left_alone() {
-        assert_eq!(relink("[a](https://x.org/y) [b](c.md)", "p.md"), "[a](https://x.org/y) [b](../c.md)");
+        assert_eq!(
+            relink("[a](https://x.org/y) [b](c.md)", "p.md"),
+            "[a](https://x.org/y) [b](../c.md)"
+        );
     }
 }
