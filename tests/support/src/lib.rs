@@ -9,6 +9,8 @@
 //! - [`DropCounter`] / [`DropProbe`]: prove that a future, task or coroutine was dropped.
 //! - [`Trace`]: an ordered, thread-safe event log, to assert interleavings.
 //! - [`book_output`]: keeps program output shown in the book equal to what the program prints.
+//! - [`predict`]: "Predict the order" exercises: the side-by-side diff and the rule of the first
+//!   difference.
 //! - [`ui`]: the compile-fail checks; an exercise's `tests/ui.rs` calls
 //!   [`ui::check_compile_fail`] with its chapter.
 //! - [`workspace_root`]: the root of the checkout being tested, found at run time.
@@ -17,6 +19,7 @@
 //! wall-clock number, and it only decides when to give up on a hung test.
 
 pub mod book_output;
+pub mod predict;
 mod root;
 pub mod ui;
 
