@@ -11,6 +11,8 @@
 use std::collections::VecDeque;
 
 mod coroutine;
+/// Your "Predict the order" answer (`cargo test -p generators predict`).
+pub mod predict;
 
 pub use coroutine::{Coroutine, CoroutineState, ResumeError, Then};
 #[allow(unused_imports)] // `Then::resume` below matches on its states

@@ -21,6 +21,8 @@ mod clock;
 // file (the compile-fail checks' blessed output) read the same for both crates.
 #[path = "../../../exercises/ch03-event-loop/src/given.rs"]
 mod given;
+/// Your "Predict the order" answer (`cargo test -p event-loop predict`).
+pub mod predict;
 mod handle;
 mod sleep;
 

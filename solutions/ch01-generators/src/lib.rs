@@ -11,6 +11,8 @@ use std::collections::VecDeque;
 // The trait and `Then`'s type are given code: the exercise's file, compiled here as it is.
 #[path = "../../../exercises/ch01-generators/src/coroutine.rs"]
 mod coroutine;
+/// Your "Predict the order" answer (`cargo test -p generators predict`).
+pub mod predict;
 
 pub use coroutine::{Coroutine, CoroutineState, ResumeError, Then};
 use coroutine::ThenState;

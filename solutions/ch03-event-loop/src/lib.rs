@@ -13,6 +13,8 @@
 mod clock;
 #[path = "../../../exercises/ch03-event-loop/src/given.rs"]
 mod given;
+/// Your "Predict the order" answer (`cargo test -p event-loop predict`).
+pub mod predict;
 #[path = "../../../exercises/ch03-event-loop/src/handle.rs"]
 mod handle;
 mod sleep;

@@ -13,6 +13,8 @@ mod error;
 pub mod legacy;
 #[path = "../../../exercises/ch04-tasks/src/given.rs"]
 mod given;
+/// Your "Predict the order" answer (`cargo test -p tasks predict`).
+pub mod predict;
 mod promise;
 
 pub use error::JoinError;

@@ -13,6 +13,8 @@
 mod error;
 #[path = "../../../exercises/ch05-gather/src/given.rs"]
 mod given;
+/// Your "Predict the order" answer (`cargo test -p gather predict`).
+pub mod predict;
 
 pub use error::{Elapsed, Failure, GroupError};
 pub use given::{AbortOnDrop, ChildSet, TaskGroup};

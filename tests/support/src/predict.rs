@@ -37,6 +37,7 @@ impl Printed {
 
 /// Fails with a `todo!()` message while the learner has not predicted anything yet, so the
 /// untouched stub fails fast with "not yet implemented".
+#[track_caller]
 pub fn require_prediction(prediction: &[&str], file: &str) {
     if prediction.is_empty() {
         todo!(
