@@ -60,6 +60,7 @@ where
     FT: FnOnce(TokioRuntime) -> FutT + Send + 'static,
     FutT: Future<Output = T>,
 {
+    quiet_tool_panics();
     watchdog_causes(causes, move || {
         let result = catch_unwind(AssertUnwindSafe(|| match rt {
             Rt::Own => OwnRuntime::block_on(VirtualClock::new(), own),
@@ -83,6 +84,24 @@ where
         }
     })
 }
+
+/// The tests' tools panic on purpose ("... exploded"); the runtime catches those panics, so
+/// their messages would only clutter a failing test's output. Every other panic prints as usual.
+fn quiet_tool_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = panic_message(info.payload());
+            if !(message.ends_with(" exploded") && message.starts_with(TOOL_PANIC_PREFIX)) {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// What a deliberately panicking test tool's message starts with.
+const TOOL_PANIC_PREFIX: &str = "tool ";
 
 // ---------------------------------------------------------------------------------------------
 // Instruments: tools that log when they started and ended and whether they were dropped.
@@ -155,7 +174,7 @@ impl Bench {
             match ending {
                 Ending::Ok | Ending::Never => Ok(format!("{name} done")),
                 Ending::Err => Err(format!("{name} broke")),
-                Ending::Panic => panic!("{name} exploded"),
+                Ending::Panic => panic!("{TOOL_PANIC_PREFIX}{name} exploded"),
             }
         })
     }
@@ -477,6 +496,21 @@ fn check_lock(rt: Rt, run: &ToolRun, names: &[&str]) {
     }
 }
 
+/// Every tool must start at 0.0s: spawned first, waited for afterwards.
+fn check_started_together(rt: Rt, run: &ToolRun, names: &[&str]) {
+    let starts: Vec<String> = names
+        .iter()
+        .map(|n| run.bench.log(n).started.map(s).unwrap_or_else(|| "never".into()))
+        .collect();
+    assert!(
+        starts.iter().all(|t| t == "0.0s"),
+        "on the {rt:?} runtime, the tools {names:?} started at {starts:?} and `run_tools` \
+         returned at {}: they ran one after another. `rt.spawn` every tool first (spawning \
+         starts it), and only then wait for them",
+        s(run.returned_at)
+    );
+}
+
 async fn three_tools<R: Runtime>(rt: R) -> ToolRun {
     let tools = vec![("search", 2000, Ending::Ok), ("calc", 1000, Ending::Ok), ("code", 3000, Ending::Ok)];
     tool_run(rt, tools, 10_000).await
@@ -488,17 +522,7 @@ fn stage2_tools_run_concurrently_with_reports_in_input_order() {
     for rt in BOTH {
         let run = run!(rt, TOOLS_HANG, three_tools);
         check_lock(rt, &run, &["search", "calc", "code"]);
-        let starts: Vec<String> = ["search", "calc", "code"]
-            .iter()
-            .map(|n| run.bench.log(n).started.map(s).unwrap_or_else(|| "never".into()))
-            .collect();
-        assert!(
-            s(run.returned_at) != "6.0s" && starts.iter().all(|t| t == "0.0s"),
-            "on the {rt:?} runtime, tools of 2 s, 1 s and 3 s started at {starts:?} and \
-             `run_tools` returned at {}: they ran one after another. `rt.spawn` each tool \
-             first (spawning starts it), and only then wait for them",
-            s(run.returned_at)
-        );
+        check_started_together(rt, &run, &["search", "calc", "code"]);
         assert_eq!(
             s(run.returned_at),
             "3.0s",
@@ -565,6 +589,7 @@ async fn with_a_hanging_tool<R: Runtime>(rt: R) -> ToolRun {
 fn stage2_a_hanging_tool_is_cut_off_by_the_overall_limit() {
     for rt in BOTH {
         let run = run!(rt, TOOLS_HANG, with_a_hanging_tool);
+        check_started_together(rt, &run, &["search", "stuck", "calc"]);
         assert_eq!(
             s(run.returned_at),
             "3.0s",
@@ -613,10 +638,11 @@ async fn with_a_panicking_tool<R: Runtime>(rt: R) -> ToolRun {
 fn stage2_a_panicking_tool_is_reported_and_the_others_finish() {
     for rt in BOTH {
         let run = run!(rt, TOOLS_HANG, with_a_panicking_tool);
+        check_started_together(rt, &run, &["flaky", "search", "lookup"]);
         assert_eq!(
             outcomes(&run.reports),
             vec![
-                ("flaky".into(), Outcome::Panicked("flaky exploded".into())),
+                ("flaky".into(), Outcome::Panicked("tool flaky exploded".into())),
                 ("search".into(), Outcome::Ok("search done".into())),
                 ("lookup".into(), Outcome::Failed("lookup broke".into())),
             ],
@@ -646,6 +672,7 @@ async fn ticking_tools<R: Runtime>(rt: R) -> ToolRun {
 fn stage2_progress_ticks_while_tools_run_and_stops_after() {
     for rt in BOTH {
         let run = run!(rt, TOOLS_HANG, ticking_tools);
+        check_started_together(rt, &run, &["search", "calc"]);
         let ticks: Vec<&String> = run.lines.iter().filter(|l| l.contains("... waiting for")).collect();
         assert!(
             !ticks.is_empty(),
@@ -786,6 +813,13 @@ fn stage3_the_stop_button_ends_the_stream_and_drops_it() {
              the answer ran to its end ({:?}): check `interrupt.poll_fired(cx)` before every \
              `poll_next`",
             run.answer.text
+        );
+        assert!(
+            run.answer.text != "one",
+            "on the {rt:?} runtime, the press came after token 2, and token 2 was taken from \
+             the stream but never shown: the button was looked at after `poll_next` gave a \
+             token, and that token was thrown away. Look at the button BEFORE asking the stream \
+             for the next token"
         );
         assert_eq!(
             (run.answer.text.as_str(), run.tokens_given, s(run.returned_at)),
@@ -1030,8 +1064,9 @@ fn stage4_the_prompt_is_read_off_the_runtime_thread() {
 fn stage4_a_panicking_tool_does_not_end_the_session() {
     for rt in BOTH {
         let run = run!(rt, SESSION_HANGS, main_script);
+        check_reads(rt, &run);
         assert!(
-            run.lines.iter().any(|l| l.ends_with("flaky: panicked: flaky exploded")),
+            run.lines.iter().any(|l| l.ends_with("flaky: panicked: tool flaky exploded")),
             "on the {rt:?} runtime, the transcript does not report the panicking tool. \
              Transcript:\n{}",
             run.lines.join("\n")
@@ -1054,6 +1089,7 @@ fn stage4_a_panicking_tool_does_not_end_the_session() {
 fn stage4_an_interrupted_answer_is_remembered_as_such_and_dropped() {
     for rt in BOTH {
         let run = run!(rt, SESSION_HANGS, main_script);
+        check_reads(rt, &run);
         assert_eq!(
             run.history.last(),
             Some(&("please stop".to_owned(), "3 tools".to_owned(), true)),
