@@ -51,6 +51,7 @@ pub fn require_prediction(prediction: &[&str], file: &str) {
 ///
 /// `rules` maps every line the program can print to the rule that places it (one sentence,
 /// written for the learner). `file` is the learner's file, named in the messages.
+#[track_caller]
 pub fn check(prediction: &[&str], actual: &[String], rules: &[(&str, &str)], file: &str) {
     if let Err(report) = compare(prediction, actual, rules, file) {
         panic!("{report}");
@@ -126,21 +127,23 @@ pub fn compare(
         };
         let _ = writeln!(msg, "  {marker}{:>2}  {p:<width$}  |  {a}", i + 1);
     }
-    msg.push('\n');
+    let right = prediction.iter().zip(actual).filter(|(p, a)| **p == a.as_str()).count();
+    let _ = writeln!(msg, "\n{right} of {} lines are in the right place.\n", actual.len());
 
     match (actual.get(first), prediction.get(first)) {
         (Some(real), predicted) => {
             let real_rule = rule_of(real).expect("checked above");
-            let _ = writeln!(msg, "Why {real:?} comes at line {}:\n    {real_rule}", first + 1);
+            let _ = writeln!(msg, "Why {real:?} comes at line {}:\n{}", first + 1, wrap(real_rule));
             if let Some(predicted) = predicted {
                 let at = actual.iter().position(|a| a == predicted).expect("known line");
                 let its_rule = rule_of(predicted).expect("checked above");
                 if its_rule != real_rule {
                     let _ = writeln!(
                         msg,
-                        "Why {predicted:?} (your line {}) really comes at line {}:\n    {its_rule}",
+                        "Why {predicted:?} (your line {}) really comes at line {}:\n{}",
                         first + 1,
-                        at + 1
+                        at + 1,
+                        wrap(its_rule)
                     );
                 }
             }
@@ -159,6 +162,25 @@ pub fn compare(
     }
     let _ = write!(msg, "Edit PREDICTION in {file} and run the test again.");
     Err(msg)
+}
+
+/// Indents `text` by four spaces and wraps it at about 96 columns, for the terminal.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("    ");
+    for word in text.split_whitespace() {
+        if line.len() > 4 && line.len() + 1 + word.len() > 96 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("    ");
+        }
+        if line.len() > 4 {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out
 }
 
 #[cfg(test)]
