@@ -84,7 +84,12 @@ pub(crate) struct Interest {
 
 impl IoState {
     pub(crate) fn new(token: Token) -> IoState {
-        IoState { token, read: Interest::default(), write: Interest::default(), closed: Cell::new(false) }
+        IoState {
+            token,
+            read: Interest::default(),
+            write: Interest::default(),
+            closed: Cell::new(false),
+        }
     }
 
     pub(crate) fn interest(&self, direction: Direction) -> &Interest {
@@ -104,7 +109,12 @@ pub struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let removed = self.reactor.inner.sources.borrow_mut().remove(&self.state.token);
+        let removed = self
+            .reactor
+            .inner
+            .sources
+            .borrow_mut()
+            .remove(&self.state.token);
         // Dropped after the borrow: a waker's drop may run arbitrary code.
         drop(removed);
     }
@@ -139,7 +149,9 @@ impl Reactor {
             "no event loop is running on this thread: sockets are created and awaited inside \
              a loop made by reactor::io_loop",
         );
-        let slot = handle.local::<CurrentReactor>().expect("the running loop is alive");
+        let slot = handle
+            .local::<CurrentReactor>()
+            .expect("the running loop is alive");
         let reactor = slot.0.borrow().clone();
         reactor.expect(
             "the running loop has no reactor: make it with reactor::io_loop, not EventLoop::new",
@@ -154,7 +166,9 @@ impl Reactor {
     /// Whether any task waits on a registered socket (any stored waker).
     pub fn has_waiters(&self) -> bool {
         let sources = self.inner.sources.borrow();
-        sources.values().any(|s| !s.read.wakers.borrow().is_empty() || !s.write.wakers.borrow().is_empty())
+        sources
+            .values()
+            .any(|s| !s.read.wakers.borrow().is_empty() || !s.write.wakers.borrow().is_empty())
     }
 
     /// How many sockets are registered right now.
@@ -165,7 +179,10 @@ impl Reactor {
 
 impl fmt::Debug for Reactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reactor").field("sources", &self.sources()).field("turns", &self.turns()).finish()
+        f.debug_struct("Reactor")
+            .field("sources", &self.sources())
+            .field("turns", &self.turns())
+            .finish()
     }
 }
 
@@ -260,9 +277,9 @@ impl Clock for ReactorClock {
     fn idle_until(&self, deadline: Option<Duration>) {
         let turned = match (&self.time, deadline) {
             (_, None) => self.reactor.turn(None),
-            (TimeSource::Real(clock), Some(deadline)) => {
-                self.reactor.turn(Some(deadline.saturating_sub(clock.now())))
-            }
+            (TimeSource::Real(clock), Some(deadline)) => self
+                .reactor
+                .turn(Some(deadline.saturating_sub(clock.now()))),
             (TimeSource::Virtual(clock), Some(deadline)) => {
                 let mut turned = self.reactor.turn(Some(Duration::ZERO));
                 if matches!(turned, Ok(0)) && self.reactor.has_waiters() {
@@ -283,7 +300,6 @@ impl Clock for ReactorClock {
             Err(error) => panic!("the OS poller failed: {error}"),
         }
     }
-
 }
 
 impl ReactorClock {
@@ -313,7 +329,10 @@ pub fn io_loop(time: Time) -> io::Result<(EventLoop, Reactor)> {
         Time::Real => TimeSource::Real(RealClock::new()),
         Time::Virtual(clock) => TimeSource::Virtual(clock),
     };
-    let event_loop = EventLoop::with_clock(ReactorClock { reactor: reactor.clone(), time });
+    let event_loop = EventLoop::with_clock(ReactorClock {
+        reactor: reactor.clone(),
+        time,
+    });
     *event_loop.local::<CurrentReactor>().0.borrow_mut() = Some(reactor.clone());
     Ok((event_loop, reactor))
 }
@@ -401,7 +420,12 @@ impl TcpStream {
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {
-                0 => return Err(io::Error::new(io::ErrorKind::WriteZero, "the socket accepted no bytes")),
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "the socket accepted no bytes",
+                    ));
+                }
                 n => buf = &buf[n..],
             }
         }
@@ -411,19 +435,26 @@ impl TcpStream {
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpListener").field("local_addr", &self.local_addr().ok()).finish()
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
     }
 }
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream").field("peer_addr", &self.peer_addr().ok()).finish()
+        f.debug_struct("TcpStream")
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
     }
 }
 
 /// The error a wait on a closed listener ends with.
 pub fn listener_closed() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "the listener was closed while accept was waiting")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "the listener was closed while accept was waiting",
+    )
 }
 
 /// The error `echo` returns for a client that hung up in the middle of a line.

@@ -18,8 +18,8 @@
 mod given;
 
 pub use given::{
-    Direction, EchoStats, IO_GRACE, Reactor, ReactorClock, Registration, TcpListener, TcpStream, Time,
-    incomplete_message, io_loop, listener_closed,
+    Direction, EchoStats, IO_GRACE, Reactor, ReactorClock, Registration, TcpListener, TcpStream,
+    Time, incomplete_message, io_loop, listener_closed,
 };
 
 #[allow(unused_imports)] // for the code you will write
@@ -41,7 +41,9 @@ impl Reactor {
         let _ = source;
         // TODO(ch08) stage 1: a fresh token; the IoState; register with the OS (both
         // interests); the table entry; the Registration.
-        todo!("Reactor::register: a fresh token, registry.register(source, token, READABLE | WRITABLE), a table entry")
+        todo!(
+            "Reactor::register: a fresh token, registry.register(source, token, READABLE | WRITABLE), a table entry"
+        )
     }
 
     /// Waits for OS events (at most `timeout`; `None`: as long as it takes), marks each
@@ -52,7 +54,9 @@ impl Reactor {
         // TODO(ch08) stage 1: count the turn; one Poll::poll; for each event, find its
         // IoState by token, mark the direction(s) ready, collect their wakers; wake them after
         // every borrow has ended.
-        todo!("Reactor::turn: one Poll::poll, then mark each event's direction ready and wake its wakers")
+        todo!(
+            "Reactor::turn: one Poll::poll, then mark each event's direction ready and wake its wakers"
+        )
     }
 }
 
@@ -63,16 +67,24 @@ impl Registration {
     pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
         let _ = (cx, direction);
         // TODO(ch08) stage 1 (and the `closed` check in stage 4).
-        todo!("Registration::poll_ready: Ready if the direction is marked ready, else store cx.waker() and Pending")
+        todo!(
+            "Registration::poll_ready: Ready if the direction is marked ready, else store cx.waker() and Pending"
+        )
     }
 
     /// Runs the non-blocking `op` whenever `direction` is (said to be) ready, until it does
     /// not say `WouldBlock`.
-    pub async fn async_io<R>(&self, direction: Direction, op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub async fn async_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         let _ = (direction, op);
         // TODO(ch08) stage 2: wait for readiness, try `op`; WouldBlock: clear_ready and wait
         // again; anything else: return it.
-        todo!("Registration::async_io: in a loop, ready(direction).await?, try op, on WouldBlock clear_ready")
+        todo!(
+            "Registration::async_io: in a loop, ready(direction).await?, try op, on WouldBlock clear_ready"
+        )
     }
 }
 
@@ -87,7 +99,9 @@ impl TcpListener {
     /// The next connection (asyncio: `loop.sock_accept`). Waits without blocking the loop.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         // TODO(ch08) stage 2
-        todo!("TcpListener::accept: async_io(Read, || self.io.accept()), then register the new stream")
+        todo!(
+            "TcpListener::accept: async_io(Read, || self.io.accept()), then register the new stream"
+        )
     }
 
     /// Stops accepting: every `accept` waiting now, and every later one, ends with
@@ -129,7 +143,9 @@ impl TcpStream {
 pub async fn echo(stream: &TcpStream) -> io::Result<usize> {
     let _ = stream;
     // TODO(ch08) stage 3
-    todo!("echo: read, write_all what was read, count bytes since the last newline, until read gives 0")
+    todo!(
+        "echo: read, write_all what was read, count bytes since the last newline, until read gives 0"
+    )
 }
 
 /// Accepts clients until `listener` is closed, serving each in its own task, and keeps score in
@@ -137,5 +153,7 @@ pub async fn echo(stream: &TcpStream) -> io::Result<usize> {
 pub async fn serve_echo(listener: Rc<TcpListener>, stats: Rc<EchoStats>) -> io::Result<()> {
     let _ = (listener, stats);
     // TODO(ch08) stage 3 (and stage 4: return Ok(()) when the listener is closed)
-    todo!("serve_echo: in a loop, accept, count it, spawn a task that echoes and records the outcome")
+    todo!(
+        "serve_echo: in a loop, accept, count it, spawn a task that echoes and records the outcome"
+    )
 }

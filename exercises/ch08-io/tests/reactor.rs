@@ -24,7 +24,10 @@ use std::time::Duration;
 
 use course_support::{CountingWaker, watchdog_causes};
 use event_loop::{VirtualClock, sleep};
-use reactor::{Direction, EchoStats, Reactor, Registration, TcpListener, TcpStream, Time, echo, io_loop, serve_echo};
+use reactor::{
+    Direction, EchoStats, Reactor, Registration, TcpListener, TcpStream, Time, echo, io_loop,
+    serve_echo,
+};
 use tasks::{JoinHandle, spawn};
 
 // ---------------------------------------------------------------------------------------------
@@ -42,7 +45,9 @@ where
 {
     let (event_loop, reactor) = io_loop(Time::Virtual(VirtualClock::new())).expect("an OS poller");
     let (main, _) = counted(main(reactor), 50_000, BUSY_MAIN);
-    event_loop.run_until_complete(main).expect("the loop ran the test's main future")
+    event_loop
+        .run_until_complete(main)
+        .expect("the loop ran the test's main future")
 }
 
 const BUSY_MAIN: &str = "the test's main future was woken over and over without making progress: something \
@@ -51,7 +56,12 @@ const BUSY_MAIN: &str = "the test's main future was woken over and over without 
 
 /// Polls `registration` for `direction` with `waker` (whose wakes `count` counts) and checks the
 /// answer is `Pending` with the waker stored, not woken.
-fn must_wait(registration: &Registration, direction: Direction, waker: &Waker, count: &CountingWaker) {
+fn must_wait(
+    registration: &Registration,
+    direction: Direction,
+    waker: &Waker,
+    count: &CountingWaker,
+) {
     let before = count.wakes();
     let poll = registration.poll_ready(&mut Context::from_waker(waker), direction);
     assert!(
@@ -88,7 +98,8 @@ async fn or_stuck<F: Future>(future: F) -> Result<F::Output, ()> {
 /// A connected pair of std sockets on loopback: (ours, the peer's).
 fn std_pair() -> (std::net::TcpStream, std::net::TcpStream) {
     let listener = std::net::TcpListener::bind(loopback()).expect("bind on loopback");
-    let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect on loopback");
+    let ours =
+        std::net::TcpStream::connect(listener.local_addr().unwrap()).expect("connect on loopback");
     let (peer, _) = listener.accept().expect("accept on loopback");
     (ours, peer)
 }
@@ -107,7 +118,9 @@ fn turn_until(reactor: &Reactor, done: impl Fn() -> bool) {
         if done() {
             return;
         }
-        reactor.turn(Some(Duration::from_secs(5))).expect("the OS poller works");
+        reactor
+            .turn(Some(Duration::from_secs(5)))
+            .expect("the OS poller works");
     }
 }
 
@@ -122,7 +135,15 @@ struct Counted<F> {
 
 fn counted<F: Future>(future: F, limit: u32, bug: &'static str) -> (Counted<F>, Rc<Cell<u32>>) {
     let polls = Rc::new(Cell::new(0));
-    (Counted { future: Box::pin(future), polls: polls.clone(), limit, bug }, polls)
+    (
+        Counted {
+            future: Box::pin(future),
+            polls: polls.clone(),
+            limit,
+            bug,
+        },
+        polls,
+    )
 }
 
 impl<F: Future> Future for Counted<F> {
@@ -191,7 +212,11 @@ fn stage1_an_event_wakes_the_readers_of_that_socket_only() {
         let (mut a, mut b) = (mio_stream(a), mio_stream(b));
         let reg_a = reactor.register(&mut a).expect("register socket A");
         let reg_b = reactor.register(&mut b).expect("register socket B");
-        assert_eq!(reactor.sources(), 2, "two registered sockets should make two entries in the reactor's table");
+        assert_eq!(
+            reactor.sources(),
+            2,
+            "two registered sockets should make two entries in the reactor's table"
+        );
         let (waker_a, count_a) = CountingWaker::new();
         let (waker_b, count_b) = CountingWaker::new();
         must_wait(&reg_a, Direction::Read, &waker_a, &count_a);
@@ -218,7 +243,11 @@ fn stage1_an_event_wakes_the_readers_of_that_socket_only() {
              `ready` flag so the woken task finds it ready"
         );
         drop(reg_a);
-        assert_eq!(reactor.sources(), 1, "dropping a Registration removes its entry (given Drop)");
+        assert_eq!(
+            reactor.sources(),
+            1,
+            "dropping a Registration removes its entry (given Drop)"
+        );
     });
 }
 
@@ -276,8 +305,15 @@ fn stage1_every_waiting_task_is_woken_not_only_the_first() {
         peer.write_all(b"x").unwrap();
         turn_until(&reactor, || counts.iter().all(|c| c.wakes() > 0));
         let woken = counts.iter().filter(|c| c.wakes() > 0).count();
-        assert_eq!(woken, 3, "only {woken} of 3 waiting readers were woken: wake every stored waker, not the first");
-        assert_eq!(registration.waiters(Direction::Read), 0, "woken wakers must be taken out of the list");
+        assert_eq!(
+            woken, 3,
+            "only {woken} of 3 waiting readers were woken: wake every stored waker, not the first"
+        );
+        assert_eq!(
+            registration.waiters(Direction::Read),
+            0,
+            "woken wakers must be taken out of the list"
+        );
     });
 }
 
@@ -381,7 +417,10 @@ fn stage2_accept_connect_and_one_round_trip() {
             run_io(|_| async {
                 let listener = TcpListener::bind(loopback()).expect("bind on 127.0.0.1:0");
                 let addr = listener.local_addr().unwrap();
-                assert!(addr.ip().is_loopback() && addr.port() != 0, "bind gave {addr}: bind the address given");
+                assert!(
+                    addr.ip().is_loopback() && addr.port() != 0,
+                    "bind gave {addr}: bind the address given"
+                );
                 let client = spawn(client(addr, b"hello\n".to_vec()));
                 let (stream, peer) = or_stuck(listener.accept())
                     .await
@@ -389,11 +428,21 @@ fn stage2_accept_connect_and_one_round_trip() {
                     .expect("accept");
                 let mut buf = [0u8; 64];
                 let n = stream.read(&mut buf).await.expect("read");
-                assert_eq!(&buf[..n], b"hello\n", "the server read {:?}", String::from_utf8_lossy(&buf[..n]));
+                assert_eq!(
+                    &buf[..n],
+                    b"hello\n",
+                    "the server read {:?}",
+                    String::from_utf8_lossy(&buf[..n])
+                );
                 stream.write_all(&buf[..n]).await.expect("write");
                 drop(stream);
                 let back = output(client).await.expect("the client's round trip");
-                assert_eq!(back, b"hello\n", "the client got {:?} back", String::from_utf8_lossy(&back));
+                assert_eq!(
+                    back,
+                    b"hello\n",
+                    "the client got {:?} back",
+                    String::from_utf8_lossy(&back)
+                );
                 assert!(peer.ip().is_loopback(), "accept returned peer {peer}");
             });
         },
@@ -475,7 +524,10 @@ fn stage2_a_spurious_readiness_is_retried_and_the_read_waits_again() {
                 })
             };
             sleep(Duration::from_secs(1)).await;
-            assert!(!reader.is_finished(), "the read finished although nothing was written");
+            assert!(
+                !reader.is_finished(),
+                "the read finished although nothing was written"
+            );
             // The poller says "readable", but there is nothing to read: a spurious wakeup.
             server.registration().fake_readiness(Direction::Read);
             sleep(Duration::from_secs(1)).await;
@@ -498,7 +550,9 @@ fn stage2_a_spurious_readiness_is_retried_and_the_read_waits_again() {
                  woken again (re-register interest: poll_ready stores the waker)"
             );
             client.write_all(b"real\n").await.unwrap();
-            let got = or_stuck(output(reader)).await.expect("the read never got the bytes sent after the spurious wakeup");
+            let got = or_stuck(output(reader))
+                .await
+                .expect("the read never got the bytes sent after the spurious wakeup");
             assert_eq!(got.expect("read"), b"real\n");
         });
     });
@@ -579,7 +633,10 @@ const SERVER_CAUSES: &[&str] = &[
 
 /// `n` lines a client sends, unique to `client`.
 fn lines(client: usize, n: usize) -> Vec<u8> {
-    (0..n).map(|line| format!("client {client} line {line}\n")).collect::<String>().into_bytes()
+    (0..n)
+        .map(|line| format!("client {client} line {line}\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// Counts arrivals and wakes whoever waits for a count (a barrier for tasks on one loop).
@@ -657,10 +714,20 @@ fn stage3_two_hundred_clients_at_once_each_get_their_own_bytes_back() {
                 stats.accepted.get(),
                 stats.served.get()
             );
-            assert_eq!(stats.served.get(), CLIENTS, "stats.served after {CLIENTS} clients; failures: {:?}", stats.failures);
-            assert!(!server.is_finished(), "serve_echo returned although its listener is open");
+            assert_eq!(
+                stats.served.get(),
+                CLIENTS,
+                "stats.served after {CLIENTS} clients; failures: {:?}",
+                stats.failures
+            );
+            assert!(
+                !server.is_finished(),
+                "serve_echo returned although its listener is open"
+            );
             listener.close();
-            output(server).await.expect("serve_echo returns Ok(()) once its listener is closed");
+            output(server)
+                .await
+                .expect("serve_echo returns Ok(()) once its listener is closed");
         });
     });
 }
@@ -692,7 +759,11 @@ fn stage3_a_slow_client_does_not_hold_up_the_others() {
             );
             slow.write_all(b"ow\n").await.unwrap();
             slow.shutdown_write().unwrap();
-            assert_eq!(read_to_end(&slow).await.unwrap(), b"I am slow\n", "the slow client's echo");
+            assert_eq!(
+                read_to_end(&slow).await.unwrap(),
+                b"I am slow\n",
+                "the slow client's echo"
+            );
         });
     });
 }
@@ -710,7 +781,9 @@ fn stage3_a_client_that_disconnects_mid_message_is_reported_and_the_server_goes_
             let quitter_addr = quitter.local_addr().unwrap();
             quitter.write_all(b"half a mess").await.unwrap();
             quitter.shutdown_write().unwrap();
-            let _ = or_stuck(read_to_end(&quitter)).await.expect("the server never closed the quitter's connection");
+            let _ = or_stuck(read_to_end(&quitter))
+                .await
+                .expect("the server never closed the quitter's connection");
             drop(quitter);
             sleep(Duration::from_secs(1)).await;
             assert!(
@@ -725,7 +798,9 @@ fn stage3_a_client_that_disconnects_mid_message_is_reported_and_the_server_goes_
             assert_eq!(back, b"still there?\n");
             let failures = stats.failures.borrow().clone();
             assert!(
-                failures.len() == 1 && failures[0].contains(&quitter_addr.to_string()) && failures[0].contains("mid-message"),
+                failures.len() == 1
+                    && failures[0].contains(&quitter_addr.to_string())
+                    && failures[0].contains("mid-message"),
                 "after a client hung up mid-line, stats.failures is {failures:?}: echo returns \
                  Err(incomplete_message(n)) at end-of-file after an incomplete line, and the client's task \
                  records it with stats.record_failure(peer, &error)"
@@ -745,21 +820,30 @@ fn stage3_echo_counts_what_it_echoed_and_flags_an_incomplete_line() {
             let whole = spawn(client(addr, b"one\ntwo\n".to_vec()));
             let (stream, _) = listener.accept().await.unwrap();
             let echoed = echo(&stream).await;
-            assert!(matches!(echoed, Ok(8)), "echo of \"one\\ntwo\\n\" then end-of-file returned {echoed:?}, not Ok(8)");
+            assert!(
+                matches!(echoed, Ok(8)),
+                "echo of \"one\\ntwo\\n\" then end-of-file returned {echoed:?}, not Ok(8)"
+            );
             drop(stream);
             output(whole).await.unwrap();
             let partial = spawn(client(addr, b"one\ntw".to_vec()));
             let (stream, _) = listener.accept().await.unwrap();
             let echoed = echo(&stream).await;
             match echoed {
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && e.to_string().contains("2 bytes") => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::UnexpectedEof
+                        && e.to_string().contains("2 bytes") => {}
                 other => panic!(
                     "echo of \"one\\ntw\" then end-of-file returned {other:?}: a line cut off by the client is \
                      Err(incomplete_message(2)) (2 bytes after the last newline), after echoing them"
                 ),
             }
             drop(stream);
-            assert_eq!(output(partial).await.unwrap(), b"one\ntw", "the cut-off client still gets its bytes back");
+            assert_eq!(
+                output(partial).await.unwrap(),
+                b"one\ntw",
+                "the cut-off client still gets its bytes back"
+            );
         });
     });
 }
@@ -770,7 +854,10 @@ fn stage3_echo_counts_what_it_echoed_and_flags_an_incomplete_line() {
 #[test]
 fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
     watchdog_causes(
-        &["TcpListener::close does not wake the stored wakers", "poll_ready does not check `closed`"],
+        &[
+            "TcpListener::close does not wake the stored wakers",
+            "poll_ready does not check `closed`",
+        ],
         || {
             run_io(|reactor| async move {
                 let listener = Rc::new(TcpListener::bind(loopback()).unwrap());
@@ -781,7 +868,10 @@ fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
                     })
                     .collect();
                 sleep(Duration::from_secs(1)).await;
-                assert!(waiting.iter().all(|t| !t.is_finished()), "an accept finished with nobody connecting");
+                assert!(
+                    waiting.iter().all(|t| !t.is_finished()),
+                    "an accept finished with nobody connecting"
+                );
                 let turns = reactor.turns();
                 listener.close();
                 let mut ended = 0;
@@ -804,9 +894,17 @@ fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
                      wake every stored waker (both directions), and poll_ready must answer \
                      Err(listener_closed()) once `closed` is set"
                 );
-                assert!(reactor.turns() - turns <= 2, "closing should not need the OS poller to wake anyone");
-                let late = or_stuck(listener.accept()).await.expect("accept on a closed listener waited forever");
-                assert!(late.is_err(), "accept on a closed listener succeeded: it fails at once");
+                assert!(
+                    reactor.turns() - turns <= 2,
+                    "closing should not need the OS poller to wake anyone"
+                );
+                let late = or_stuck(listener.accept())
+                    .await
+                    .expect("accept on a closed listener waited forever");
+                assert!(
+                    late.is_err(),
+                    "accept on a closed listener succeeded: it fails at once"
+                );
             });
         },
     );
@@ -826,7 +924,9 @@ fn stage4_serve_echo_returns_ok_when_its_listener_is_closed() {
                 let server = spawn(serve_echo(listener.clone(), stats.clone()));
                 sleep(Duration::from_secs(1)).await;
                 listener.close();
-                let result = or_stuck(output(server)).await.expect("serve_echo never returned after close");
+                let result = or_stuck(output(server))
+                    .await
+                    .expect("serve_echo never returned after close");
                 assert!(
                     result.is_ok(),
                     "serve_echo on a closed listener returned {result:?}: closing is how a server is told to \

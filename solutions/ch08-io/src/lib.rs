@@ -11,8 +11,8 @@
 mod given;
 
 pub use given::{
-    Direction, EchoStats, IO_GRACE, Reactor, ReactorClock, Registration, TcpListener, TcpStream, Time, incomplete_message,
-    io_loop, listener_closed,
+    Direction, EchoStats, IO_GRACE, Reactor, ReactorClock, Registration, TcpListener, TcpStream,
+    Time, incomplete_message, io_loop, listener_closed,
 };
 
 use given::{IoState, WAKER_TOKEN};
@@ -33,11 +33,18 @@ impl Reactor {
     {
         let token = mio::Token(self.inner.next_token.get());
         let state = Rc::new(IoState::new(token));
-        self.inner.registry.register(source, token, mio::Interest::READABLE | mio::Interest::WRITABLE)?;
+        self.inner.registry.register(
+            source,
+            token,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+        )?;
         // Only once the OS accepted it: a failed register leaves nothing behind.
         self.inner.next_token.set(token.0 + 1);
         self.inner.sources.borrow_mut().insert(token, state.clone());
-        Ok(Registration { reactor: self.clone(), state })
+        Ok(Registration {
+            reactor: self.clone(),
+            state,
+        })
     }
     // ANCHOR_END: solution_register
 
@@ -59,7 +66,9 @@ impl Reactor {
                     continue; // an interrupt: its only job was to end the wait
                 }
                 // A socket dropped since the OS queued its event has no entry: nothing to wake.
-                let Some(state) = sources.get(&event.token()) else { continue };
+                let Some(state) = sources.get(&event.token()) else {
+                    continue;
+                };
                 // Closed and failed count as ready: the next read or write reports them.
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
                     state.read.ready.set(true);
@@ -102,11 +111,17 @@ impl Registration {
     /// Runs the non-blocking `op` whenever `direction` is (said to be) ready, until it does
     /// not say `WouldBlock`. Readiness is a hint: `WouldBlock` means "not after all", so
     /// forget it and wait for the next event (tokio's `Registration::async_io`).
-    pub async fn async_io<R>(&self, direction: Direction, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    pub async fn async_io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
         loop {
             self.ready(direction).await?;
             match op() {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.clear_ready(direction),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_ready(direction)
+                }
                 result => return result,
             }
         }
@@ -127,7 +142,10 @@ impl TcpListener {
 
     /// The next connection (asyncio: `loop.sock_accept`). Waits without blocking the loop.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (mut io, peer) = self.registration.async_io(Direction::Read, || self.io.accept()).await?;
+        let (mut io, peer) = self
+            .registration
+            .async_io(Direction::Read, || self.io.accept())
+            .await?;
         // mio's accept hands out a non-blocking socket already.
         let registration = Reactor::current().register(&mut io)?;
         Ok((TcpStream { io, registration }, peer))
@@ -159,12 +177,16 @@ impl TcpStream {
     /// Reads what is there, at most `buf.len()` bytes, waiting if nothing is; `Ok(0)` is
     /// end-of-file.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.registration.async_io(Direction::Read, || (&self.io).read(buf)).await
+        self.registration
+            .async_io(Direction::Read, || (&self.io).read(buf))
+            .await
     }
 
     /// Writes as much of `buf` as the socket takes now, waiting if it takes nothing.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.registration.async_io(Direction::Write, || (&self.io).write(buf)).await
+        self.registration
+            .async_io(Direction::Write, || (&self.io).write(buf))
+            .await
     }
 }
 // ANCHOR_END: solution_sockets
@@ -179,7 +201,11 @@ pub async fn echo(stream: &TcpStream) -> io::Result<usize> {
     loop {
         let n = stream.read(&mut buf).await?;
         if n == 0 {
-            return if since_newline == 0 { Ok(total) } else { Err(incomplete_message(since_newline)) };
+            return if since_newline == 0 {
+                Ok(total)
+            } else {
+                Err(incomplete_message(since_newline))
+            };
         }
         stream.write_all(&buf[..n]).await?;
         total += n;
@@ -199,7 +225,12 @@ pub async fn serve_echo(listener: Rc<TcpListener>, stats: Rc<EchoStats>) -> io::
             Ok(accepted) => accepted,
             Err(_) if listener.is_closed() => return Ok(()),
             // A client that gave up between the handshake and our accept: its problem only.
-            Err(error) if matches!(error.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset) => {
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+                ) =>
+            {
                 continue;
             }
             Err(error) => return Err(error),

@@ -10,7 +10,16 @@ use mio::{Events, Interest, Poll, Token};
 /// What one `Poll::poll` reports for our socket: "readable", or "nothing".
 fn report(poll: &mut Poll, events: &mut Events, timeout: Duration) -> io::Result<&'static str> {
     poll.poll(events, Some(timeout))?;
-    Ok(if events.iter().any(|e| e.token() == Token(0) && e.is_readable()) { "readable" } else { "nothing" })
+    Ok(
+        if events
+            .iter()
+            .any(|e| e.token() == Token(0) && e.is_readable())
+        {
+            "readable"
+        } else {
+            "nothing"
+        },
+    )
 }
 
 fn main() -> io::Result<()> {
@@ -25,7 +34,8 @@ fn main() -> io::Result<()> {
 
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(16);
-    poll.registry().register(&mut ours, Token(0), Interest::READABLE)?;
+    poll.registry()
+        .register(&mut ours, Token(0), Interest::READABLE)?;
     // ANCHOR_END: setup
 
     // ANCHOR: would_block
@@ -41,11 +51,17 @@ fn main() -> io::Result<()> {
     // ANCHOR: edges
     peer.write_all(b"ten bytes!")?;
     // A real wait, ended by the event (the 5 s are an upper bound, never reached).
-    println!("peer wrote 10 bytes; poll reports: {}", report(&mut poll, &mut events, Duration::from_secs(5))?);
+    println!(
+        "peer wrote 10 bytes; poll reports: {}",
+        report(&mut poll, &mut events, Duration::from_secs(5))?
+    );
 
     let n = ours.read(&mut buf)?;
     println!("read {n} bytes; 6 are still waiting");
-    println!("poll again: {} (edge-triggered: no new bytes, no new event)", report(&mut poll, &mut events, Duration::ZERO)?);
+    println!(
+        "poll again: {} (edge-triggered: no new bytes, no new event)",
+        report(&mut poll, &mut events, Duration::ZERO)?
+    );
 
     let mut drained = 0;
     loop {
@@ -58,7 +74,10 @@ fn main() -> io::Result<()> {
     println!("read until WouldBlock: {drained} more bytes, then WouldBlock");
 
     peer.write_all(b"abc")?;
-    println!("peer wrote 3 bytes; poll reports: {}", report(&mut poll, &mut events, Duration::from_secs(5))?);
+    println!(
+        "peer wrote 3 bytes; poll reports: {}",
+        report(&mut poll, &mut events, Duration::from_secs(5))?
+    );
     // ANCHOR_END: edges
     Ok(())
 }
