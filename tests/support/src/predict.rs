@@ -51,8 +51,14 @@ pub fn require_prediction(prediction: &[&str], file: &str) {
 ///
 /// `rules` maps every line the program can print to the rule that places it (one sentence,
 /// written for the learner). `file` is the learner's file, named in the messages.
+///
+/// With the environment variable `COURSE_PREDICT_SHOW` set, it also prints the real order with
+/// the rule of every line (run with `-- --nocapture`): the instructor's answer key, with reasons.
 #[track_caller]
 pub fn check(prediction: &[&str], actual: &[String], rules: &[(&str, &str)], file: &str) {
+    if std::env::var_os("COURSE_PREDICT_SHOW").is_some() {
+        println!("{}", answer_key(actual, rules));
+    }
     if let Err(report) = compare(prediction, actual, rules, file) {
         panic!("{report}");
     }
@@ -164,6 +170,16 @@ pub fn compare(
     Err(msg)
 }
 
+/// The real order, numbered, each line with the rule that places it.
+pub fn answer_key(actual: &[String], rules: &[(&str, &str)]) -> String {
+    let mut out = String::from("The real order, and the rule behind each line:\n");
+    for (i, line) in actual.iter().enumerate() {
+        let rule = rules.iter().find(|(l, _)| l == line).map_or("(no rule given)", |(_, r)| *r);
+        let _ = writeln!(out, "{:>3}. {line}\n{}", i + 1, wrap(rule));
+    }
+    out
+}
+
 /// Indents `text` by four spaces and wraps it at about 96 columns, for the terminal.
 fn wrap(text: &str) -> String {
     let mut out = String::new();
@@ -224,6 +240,12 @@ mod tests {
         let report = compare(&["a", "b"], &actual(), RULES, "f.rs").unwrap_err();
         assert!(report.contains("(missing)"), "{report}");
         assert!(report.contains("has 2 line(s); the program prints 3"), "{report}");
+    }
+
+    #[test]
+    fn the_answer_key_lists_every_line_with_its_rule() {
+        let key = answer_key(&actual(), RULES);
+        assert!(key.contains("  1. a\n    rule A\n  2. b\n    rule B"), "{key}");
     }
 
     #[test]
