@@ -65,7 +65,12 @@ impl Stream for PressStopAfter {
 
 /// Runs the script on one runtime and returns its transcript.
 fn session<R: Runtime>(rt: R) -> impl Future<Output = Vec<String>> {
-    let script = ["hello", "check the weather, it may hang", "crash test", "/quit"];
+    let script = [
+        "hello",
+        "check the weather, it may hang",
+        "crash test",
+        "/quit",
+    ];
     let (typist, reader) = mpsc::channel();
     for line in script {
         typist.send(line.to_owned()).unwrap();
@@ -100,7 +105,10 @@ fn main() {
         }
     }
     if own == tokio {
-        println!("--- the two transcripts are identical ({} lines)", own.len());
+        println!(
+            "--- the two transcripts are identical ({} lines)",
+            own.len()
+        );
     } else {
         println!("--- the transcripts differ");
     }

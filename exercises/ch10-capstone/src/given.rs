@@ -42,8 +42,10 @@ pub trait Runtime: Clone + 'static {
     /// returned future gives the task's output, or `Err(message)` if the task panicked (the
     /// panic is caught by the runtime, never reaching the caller). **Dropping the returned future
     /// aborts the task**: its future is dropped, so a task never outlives its handle.
-    fn spawn<T: 'static>(&self, future: impl Future<Output = T> + 'static)
-    -> LocalFuture<Result<T, String>>;
+    fn spawn<T: 'static>(
+        &self,
+        future: impl Future<Output = T> + 'static,
+    ) -> LocalFuture<Result<T, String>>;
 
     /// Runs blocking `work` on another thread (never the runtime's own) and gives its result; the
     /// runtime keeps running other tasks meanwhile. A panic in `work` is resumed in the caller.
@@ -68,8 +70,10 @@ pub trait Runtime: Clone + 'static {
 #[derive(Clone)]
 pub struct OwnRuntime {
     /// The loop this runtime runs on (a `Weak` inside: it does not keep the loop alive).
+    #[allow(dead_code)] // read by your adapter, `own.rs`
     pub(crate) handle: Handle,
     /// Where `spawn_blocking` sends work.
+    #[allow(dead_code)] // read by your adapter, `own.rs`
     pub(crate) pool: Rc<ThreadPool>,
 }
 
@@ -97,6 +101,7 @@ impl OwnRuntime {
 #[derive(Clone)]
 pub struct TokioRuntime {
     /// When the runtime started (tokio's `Instant` follows paused time).
+    #[allow(dead_code)] // read by your adapter, `tokio_rt.rs`
     pub(crate) start: tokio::time::Instant,
 }
 
@@ -369,7 +374,11 @@ impl<R: Runtime> Model<R> for DemoModel {
                 Ok(format!("{name} result"))
             })
         };
-        let mut tools = vec![pretend("search", 1000), pretend("calc", 2000), pretend("code", 3000)];
+        let mut tools = vec![
+            pretend("search", 1000),
+            pretend("calc", 2000),
+            pretend("code", 3000),
+        ];
         if prompt.contains("hang") {
             tools.push(Tool::new("slow_api", std::future::pending()));
         }
@@ -384,8 +393,14 @@ impl<R: Runtime> Model<R> for DemoModel {
     }
 
     fn answer(&mut self, rt: &R, prompt: &str, tools: &[ToolReport]) -> TokenStream {
-        let ok = tools.iter().filter(|t| matches!(t.outcome, Outcome::Ok(_))).count();
-        let text = format!("You asked \"{prompt}\" and {ok} of {} tools answered.", tools.len());
+        let ok = tools
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Ok(_)))
+            .count();
+        let text = format!(
+            "You asked \"{prompt}\" and {ok} of {} tools answered.",
+            tools.len()
+        );
         typed(rt, &text, Duration::from_millis(100))
     }
 }

@@ -19,9 +19,9 @@ use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant as WallClock};
 
 use capstone::{
-    Answer, Config, Interrupt, LineReader, Model, Outcome, OwnRuntime, Runtime, SharedState,
-    State, TokenStream, TokioRuntime, Tool, ToolReport, Transcript, run_session, run_tools,
-    stream_answer, typed,
+    Answer, Config, Interrupt, LineReader, Model, Outcome, OwnRuntime, Runtime, SharedState, State,
+    TokenStream, TokioRuntime, Tool, ToolReport, Transcript, run_session, run_tools, stream_answer,
+    typed,
 };
 use course_support::{DropCounter, DropProbe, panic_message, watchdog_causes};
 use event_loop::VirtualClock;
@@ -48,7 +48,12 @@ const BOTH: [Rt; 2] = [Rt::Own, Rt::Tokio];
 /// than a `todo!()`) is reported as one: the agent must never let a tool's panic reach it.
 macro_rules! run {
     ($rt:expr, $causes:expr, $scenario:ident) => {
-        run_on($rt, $causes, $scenario::<OwnRuntime>, $scenario::<TokioRuntime>)
+        run_on(
+            $rt,
+            $causes,
+            $scenario::<OwnRuntime>,
+            $scenario::<TokioRuntime>,
+        )
     };
 }
 
@@ -138,11 +143,22 @@ enum Ending {
 
 impl Bench {
     fn update(&self, name: &str, change: impl FnOnce(&mut ToolLog)) {
-        change(self.logs.lock().unwrap().entry(name.to_owned()).or_default());
+        change(
+            self.logs
+                .lock()
+                .unwrap()
+                .entry(name.to_owned())
+                .or_default(),
+        );
     }
 
     fn log(&self, name: &str) -> ToolLog {
-        self.logs.lock().unwrap().get(name).cloned().unwrap_or_default()
+        self.logs
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A tool that works for `after` and then ends as `ending` says. It checks the agent's state
@@ -342,7 +358,11 @@ fn stage1_spawn_reports_a_panic_as_err() {
              `spawn` returns `Err(<the panic's message>)` (own: `JoinError::Panicked {{ \
              message, .. }}`; tokio: `JoinError::into_panic()`, a `&str` or `String` payload)"
         );
-        assert_eq!(good, Ok(2), "on the {rt:?} runtime, a task returning 2 gave {good:?}");
+        assert_eq!(
+            good,
+            Ok(2),
+            "on the {rt:?} runtime, a task returning 2 gave {good:?}"
+        );
     }
 }
 
@@ -383,7 +403,9 @@ fn stage1_spawn_blocking_runs_off_the_runtime_thread() {
     }
 }
 
-async fn timeout_scenario<R: Runtime>(rt: R) -> (Option<u32>, Duration, usize, Option<u32>, Duration) {
+async fn timeout_scenario<R: Runtime>(
+    rt: R,
+) -> (Option<u32>, Duration, usize, Option<u32>, Duration) {
     let counter = DropCounter::new();
     let probe = counter.probe();
     let inner = rt.clone();
@@ -455,7 +477,11 @@ struct ToolRun {
 
 /// Runs `tools` (name, ms, ending) through `run_tools` with `limit_ms`, then lets 5 more seconds
 /// pass so a tool or ticker that was not stopped shows itself.
-async fn tool_run<R: Runtime>(rt: R, tools: Vec<(&'static str, u64, Ending)>, limit_ms: u64) -> ToolRun {
+async fn tool_run<R: Runtime>(
+    rt: R,
+    tools: Vec<(&'static str, u64, Ending)>,
+    limit_ms: u64,
+) -> ToolRun {
     let bench = Bench::default();
     let state = new_state();
     let out = Transcript::new();
@@ -478,11 +504,21 @@ async fn tool_run<R: Runtime>(rt: R, tools: Vec<(&'static str, u64, Ending)>, li
         let state = state.lock().unwrap();
         (state.running.clone(), state.tool_calls)
     };
-    ToolRun { reports, returned_at, lines: out.lines(), bench, state_after, running_at_1_5 }
+    ToolRun {
+        reports,
+        returned_at,
+        lines: out.lines(),
+        bench,
+        state_after,
+        running_at_1_5,
+    }
 }
 
 fn outcomes(reports: &[ToolReport]) -> Vec<(String, Outcome)> {
-    reports.iter().map(|r| (r.name.clone(), r.outcome.clone())).collect()
+    reports
+        .iter()
+        .map(|r| (r.name.clone(), r.outcome.clone()))
+        .collect()
 }
 
 fn check_lock(rt: Rt, run: &ToolRun, names: &[&str]) {
@@ -500,7 +536,13 @@ fn check_lock(rt: Rt, run: &ToolRun, names: &[&str]) {
 fn check_started_together(rt: Rt, run: &ToolRun, names: &[&str]) {
     let starts: Vec<String> = names
         .iter()
-        .map(|n| run.bench.log(n).started.map(s).unwrap_or_else(|| "never".into()))
+        .map(|n| {
+            run.bench
+                .log(n)
+                .started
+                .map(s)
+                .unwrap_or_else(|| "never".into())
+        })
         .collect();
     assert!(
         starts.iter().all(|t| t == "0.0s"),
@@ -512,7 +554,11 @@ fn check_started_together(rt: Rt, run: &ToolRun, names: &[&str]) {
 }
 
 async fn three_tools<R: Runtime>(rt: R) -> ToolRun {
-    let tools = vec![("search", 2000, Ending::Ok), ("calc", 1000, Ending::Ok), ("code", 3000, Ending::Ok)];
+    let tools = vec![
+        ("search", 2000, Ending::Ok),
+        ("calc", 1000, Ending::Ok),
+        ("code", 3000, Ending::Ok),
+    ];
     tool_run(rt, tools, 10_000).await
 }
 
@@ -552,7 +598,9 @@ fn stage2_tools_run_concurrently_with_reports_in_input_order() {
              settled (`rt.now()` when its task finished)"
         );
         assert!(
-            run.lines.iter().any(|l| l == "[  1.0s] calc: ok: calc done"),
+            run.lines
+                .iter()
+                .any(|l| l == "[  1.0s] calc: ok: calc done"),
             "on the {rt:?} runtime, the transcript has no `[  1.0s] calc: ok: calc done`: say \
              each tool's result the moment it settles, not all at the end. Transcript:\n{}",
             run.lines.join("\n")
@@ -581,7 +629,11 @@ fn stage2_tools_run_concurrently_with_reports_in_input_order() {
 }
 
 async fn with_a_hanging_tool<R: Runtime>(rt: R) -> ToolRun {
-    let tools = vec![("search", 1000, Ending::Ok), ("stuck", 0, Ending::Never), ("calc", 2000, Ending::Ok)];
+    let tools = vec![
+        ("search", 1000, Ending::Ok),
+        ("stuck", 0, Ending::Never),
+        ("calc", 2000, Ending::Ok),
+    ];
     tool_run(rt, tools, 3000).await
 }
 
@@ -616,7 +668,9 @@ fn stage2_a_hanging_tool_is_cut_off_by_the_overall_limit() {
              and whatever holds them must be dropped when the timeout fires"
         );
         assert!(
-            run.lines.iter().any(|l| l == "[  3.0s] stuck: timed out after 3.0s"),
+            run.lines
+                .iter()
+                .any(|l| l == "[  3.0s] stuck: timed out after 3.0s"),
             "on the {rt:?} runtime, the transcript does not say `[  3.0s] stuck: timed out \
              after 3.0s`. Transcript:\n{}",
             run.lines.join("\n")
@@ -630,7 +684,11 @@ fn stage2_a_hanging_tool_is_cut_off_by_the_overall_limit() {
 }
 
 async fn with_a_panicking_tool<R: Runtime>(rt: R) -> ToolRun {
-    let tools = vec![("flaky", 500, Ending::Panic), ("search", 1000, Ending::Ok), ("lookup", 800, Ending::Err)];
+    let tools = vec![
+        ("flaky", 500, Ending::Panic),
+        ("search", 1000, Ending::Ok),
+        ("lookup", 800, Ending::Err),
+    ];
     tool_run(rt, tools, 3000).await
 }
 
@@ -642,7 +700,10 @@ fn stage2_a_panicking_tool_is_reported_and_the_others_finish() {
         assert_eq!(
             outcomes(&run.reports),
             vec![
-                ("flaky".into(), Outcome::Panicked("tool flaky exploded".into())),
+                (
+                    "flaky".into(),
+                    Outcome::Panicked("tool flaky exploded".into())
+                ),
                 ("search".into(), Outcome::Ok("search done".into())),
                 ("lookup".into(), Outcome::Failed("lookup broke".into())),
             ],
@@ -650,7 +711,10 @@ fn stage2_a_panicking_tool_is_reported_and_the_others_finish() {
              returns `Err(e)` is `Failed(e)`, and neither stops the others"
         );
         assert!(
-            run.reports.iter().skip(1).all(|r| no_panic_text(&r.outcome)),
+            run.reports
+                .iter()
+                .skip(1)
+                .all(|r| no_panic_text(&r.outcome)),
             "on the {rt:?} runtime, only the panicking tool is `Panicked`"
         );
         assert_eq!(
@@ -673,7 +737,11 @@ fn stage2_progress_ticks_while_tools_run_and_stops_after() {
     for rt in BOTH {
         let run = run!(rt, TOOLS_HANG, ticking_tools);
         check_started_together(rt, &run, &["search", "calc"]);
-        let ticks: Vec<&String> = run.lines.iter().filter(|l| l.contains("... waiting for")).collect();
+        let ticks: Vec<&String> = run
+            .lines
+            .iter()
+            .filter(|l| l.contains("... waiting for"))
+            .collect();
         assert!(
             !ticks.is_empty(),
             "on the {rt:?} runtime, no progress line while tools ran for 2 s (tick every 0.7 s): \
@@ -688,11 +756,18 @@ fn stage2_progress_ticks_while_tools_run_and_stops_after() {
              plain handle detaches the ticker. Keep it in stage 1's abort-on-drop handle and \
              drop it when `run_tools` returns. Ticks:\n{}",
             ticks.len(),
-            ticks.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("\n")
+            ticks
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
         );
         assert_eq!(
             ticks,
-            ["[  0.7s] ... waiting for search, calc", "[  1.4s] ... waiting for calc"],
+            [
+                "[  0.7s] ... waiting for search, calc",
+                "[  1.4s] ... waiting for calc"
+            ],
             "on the {rt:?} runtime, the progress lines should come every 0.7 s and name the tools \
              still running (from `state.running`)"
         );
@@ -746,7 +821,11 @@ struct StreamRun {
     tokens_given: usize,
 }
 
-async fn stream_run<R: Runtime>(rt: R, press_after: Option<usize>, press_at: Option<u64>) -> StreamRun {
+async fn stream_run<R: Runtime>(
+    rt: R,
+    press_after: Option<usize>,
+    press_at: Option<u64>,
+) -> StreamRun {
     let counter = DropCounter::new();
     let given = Arc::new(Mutex::new(0));
     let interrupt = Interrupt::new();
@@ -768,7 +847,13 @@ async fn stream_run<R: Runtime>(rt: R, press_after: Option<usize>, press_at: Opt
     let returned_at = rt.now();
     let dropped_on_return = counter.dropped();
     let tokens_given = *given.lock().unwrap();
-    StreamRun { answer, lines: out.lines(), returned_at, dropped_on_return, tokens_given }
+    StreamRun {
+        answer,
+        lines: out.lines(),
+        returned_at,
+        dropped_on_return,
+        tokens_given,
+    }
 }
 
 async fn whole_answer<R: Runtime>(rt: R) -> StreamRun {
@@ -781,7 +866,10 @@ fn stage3_tokens_are_shown_as_they_arrive() {
         let run = run!(rt, STREAM_HANGS, whole_answer);
         assert_eq!(
             run.answer,
-            Answer { text: "one two three four five".into(), interrupted: false },
+            Answer {
+                text: "one two three four five".into(),
+                interrupted: false
+            },
             "on the {rt:?} runtime, the answer should be every token, joined by spaces"
         );
         assert_eq!(
@@ -822,7 +910,11 @@ fn stage3_the_stop_button_ends_the_stream_and_drops_it() {
              for the next token"
         );
         assert_eq!(
-            (run.answer.text.as_str(), run.tokens_given, s(run.returned_at)),
+            (
+                run.answer.text.as_str(),
+                run.tokens_given,
+                s(run.returned_at)
+            ),
             ("one two", 2, "0.2s".to_owned()),
             "on the {rt:?} runtime, after a press following token 2, `stream_answer` should \
              stop at once, at 0.2s, without asking the stream for another token (asked for {}, \
@@ -853,7 +945,11 @@ fn stage3_the_stop_button_interrupts_the_wait_for_a_token() {
     for rt in BOTH {
         let run = run!(rt, STREAM_HANGS, stopped_between_tokens);
         assert_eq!(
-            (s(run.returned_at), run.answer.text.as_str(), run.answer.interrupted),
+            (
+                s(run.returned_at),
+                run.answer.text.as_str(),
+                run.answer.interrupted
+            ),
             ("0.2s".to_owned(), "one two", true),
             "on the {rt:?} runtime, the button was pressed at 0.25 s, between tokens 2 and 3; \
              `stream_answer` returned at {} with {:?}. It must wake for the button, not only \
@@ -892,13 +988,19 @@ impl<R: Runtime> Model<R> for TestModel {
             self.bench.tool(rt, &self.state, "code", 3000, Ending::Ok),
         ];
         if prompt.contains("crash") {
-            tools.push(self.bench.tool(rt, &self.state, "flaky", 500, Ending::Panic));
+            tools.push(
+                self.bench
+                    .tool(rt, &self.state, "flaky", 500, Ending::Panic),
+            );
         }
         tools
     }
 
     fn answer(&mut self, rt: &R, prompt: &str, tools: &[ToolReport]) -> TokenStream {
-        let ok = tools.iter().filter(|t| matches!(t.outcome, Outcome::Ok(_))).count();
+        let ok = tools
+            .iter()
+            .filter(|t| matches!(t.outcome, Outcome::Ok(_)))
+            .count();
         Box::pin(Watched {
             inner: typed(rt, &format!("{ok} tools say {prompt}"), ms(100)),
             _probe: self.answer_probes.probe(),
@@ -926,7 +1028,10 @@ impl LineReader for Script {
         }
         if let Some(alive) = self.alive.take() {
             if alive.recv_timeout(Duration::from_secs(2)).is_err() {
-                self.reads.lock().unwrap().push("while the runtime was stuck");
+                self.reads
+                    .lock()
+                    .unwrap()
+                    .push("while the runtime was stuck");
                 return None;
             }
         }
@@ -972,8 +1077,20 @@ async fn session_run<R: Runtime>(rt: R, script: &'static [&'static str]) -> Sess
         answer_probes: answer_probes.clone(),
     };
     let out = Transcript::new();
-    let config = Config { tool_limit: ms(5000), tick_every: ms(700) };
-    run_session(rt, reader, model, interrupt, config, state.clone(), out.clone()).await;
+    let config = Config {
+        tool_limit: ms(5000),
+        tick_every: ms(700),
+    };
+    run_session(
+        rt,
+        reader,
+        model,
+        interrupt,
+        config,
+        state.clone(),
+        out.clone(),
+    )
+    .await;
     let state = state.lock().unwrap();
     SessionRun {
         lines: out.lines(),
@@ -1004,7 +1121,18 @@ fn check_reads(rt: Rt, run: &SessionRun) {
 }
 
 async fn main_script<R: Runtime>(rt: R) -> SessionRun {
-    session_run(rt, &["hello", "crash me", "please stop", "", "/quit", "never read"]).await
+    session_run(
+        rt,
+        &[
+            "hello",
+            "crash me",
+            "please stop",
+            "",
+            "/quit",
+            "never read",
+        ],
+    )
+    .await
 }
 
 #[test]
@@ -1015,7 +1143,9 @@ fn stage4_both_runtimes_give_the_same_transcript() {
         check_reads(rt, &run);
         let first_answer = run.lines.iter().position(|l| l.contains("agent> 3"));
         assert!(
-            run.lines.iter().any(|l| l == "[  3.0s] code: ok: code done")
+            run.lines
+                .iter()
+                .any(|l| l == "[  3.0s] code: ok: code done")
                 && first_answer.is_some_and(|i| run.lines[i].starts_with("[  3.1s]")),
             "on the {rt:?} runtime, the first prompt's tools (1 s, 2 s, 3 s) should finish by \
              3.0s and the answer's first token come at 3.1s. Transcript:\n{}",
@@ -1066,7 +1196,9 @@ fn stage4_a_panicking_tool_does_not_end_the_session() {
         let run = run!(rt, SESSION_HANGS, main_script);
         check_reads(rt, &run);
         assert!(
-            run.lines.iter().any(|l| l.ends_with("flaky: panicked: tool flaky exploded")),
+            run.lines
+                .iter()
+                .any(|l| l.ends_with("flaky: panicked: tool flaky exploded")),
             "on the {rt:?} runtime, the transcript does not report the panicking tool. \
              Transcript:\n{}",
             run.lines.join("\n")

@@ -91,8 +91,18 @@ pub async fn run_tools<R: Runtime>(
     for (index, name) in names.iter().enumerate() {
         let report = reports.borrow_mut()[index].take();
         settled.push(report.unwrap_or_else(|| {
-            out.say(at, format!("{name}: timed out after {:.1}s", config.tool_limit.as_secs_f64()));
-            ToolReport { name: name.clone(), outcome: Outcome::TimedOut, at }
+            out.say(
+                at,
+                format!(
+                    "{name}: timed out after {:.1}s",
+                    config.tool_limit.as_secs_f64()
+                ),
+            );
+            ToolReport {
+                name: name.clone(),
+                outcome: Outcome::TimedOut,
+                at,
+            }
         }));
     }
     if !finished {
@@ -148,11 +158,17 @@ pub async fn stream_answer<R: Runtime>(
             Err(()) => {
                 drop(answer);
                 out.say(rt.now(), "agent> [interrupted]");
-                return Answer { text: tokens.join(" "), interrupted: true };
+                return Answer {
+                    text: tokens.join(" "),
+                    interrupted: true,
+                };
             }
         }
     }
-    Answer { text: tokens.join(" "), interrupted: false }
+    Answer {
+        text: tokens.join(" "),
+        interrupted: false,
+    }
 }
 // ANCHOR_END: stream_answer
 
@@ -173,7 +189,9 @@ pub async fn run_session<R: Runtime, M: Model<R>>(
     let mut reader = Some(reader);
     loop {
         // The reader travels to a blocking thread and back with the line.
-        let mut taken = reader.take().expect("the reader came back from the last read");
+        let mut taken = reader
+            .take()
+            .expect("the reader came back from the last read");
         let (back, line) = rt
             .spawn_blocking(move || {
                 let line = taken.read_line();

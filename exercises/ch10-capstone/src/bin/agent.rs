@@ -27,7 +27,12 @@ fn main() {
     // is enough (the default hook prints a backtrace when RUST_BACKTRACE is set).
     std::panic::set_hook(Box::new(|info| eprintln!("(a tool panicked: {info})")));
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let runtime = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["--runtime", name] | [name] if *name == "own" || *name == "tokio" => name.to_string(),
         [] => "own".to_owned(),
         ["--runtime", other] | [other] if !other.starts_with("--") => {
@@ -78,5 +83,9 @@ fn main() {
         });
     }
     let state = state.lock().unwrap();
-    println!("{} turns, {} tool calls", state.history.len(), state.tool_calls);
+    println!(
+        "{} turns, {} tool calls",
+        state.history.len(),
+        state.tool_calls
+    );
 }
