@@ -405,6 +405,10 @@ fn stage3_interval_ticks_once_per_period() {
             "Interval::poll_next returns Pending without arming a timer, or without storing the \
              waker where the timer's callback finds it: nothing wakes the consumer (the test \
              stage3_interval_pending_wakes_the_latest_waker_from_one_timer says which)",
+            "Interval::poll_next yields a tick but leaves its fired timer in `timer`: a timer from \
+             the previous tick is still stored in `timer`, so no new one is armed and the next \
+             tick never comes. Take (and cancel) `timer` when a tick is yielded (the test \
+             stage3_interval_pending_wakes_the_latest_waker_from_one_timer says so)",
             "the timer's callback does not wake the stored waker",
         ],
         || {
@@ -428,7 +432,7 @@ fn stage3_interval_ticks_once_per_period() {
 
 #[test]
 fn stage3_interval_pending_wakes_the_latest_waker_from_one_timer() {
-    let (first, second) = watchdog_causes(&["the interval's timer callback loops"], || {
+    let report = watchdog_causes(&["the interval's timer callback loops"], || {
         run(async |_| {
             let mut ticks = interval(ms(1000));
             let (first_waker, first) = CountingWaker::new();
@@ -447,14 +451,22 @@ fn stage3_interval_pending_wakes_the_latest_waker_from_one_timer() {
                 "no tick is due yet"
             );
             sleep(ms(1500)).await;
-            (first.wakes(), second.wakes())
+            let first_tick = (first.wakes(), second.wakes());
+            // The tick is due: the consumer polls, gets it, and waits for the next one.
+            let tick = poll_with(&mut ticks, &second_waker);
+            let (third_waker, third) = CountingWaker::new();
+            let waiting = poll_with(&mut ticks, &third_waker);
+            sleep(ms(1000)).await;
+            (first_tick, tick, waiting, third.wakes())
         })
     });
+    let ((first, second), tick, waiting, third) = report;
     assert!(
         first + second <= 1,
-        "the tick woke the interval's consumer {} times after 11 polls: the interval armed a new \
-         timer on every Pending poll and each of them fired. Arm one timer per tick (keep its \
-         TimerHandle in `timer`, and arm only when there is none)",
+        "one tick woke the interval's consumer {} times after 11 polls: more than one timer fired \
+         for it, and each callback woke a waker. Arm one timer per tick (keep its TimerHandle in \
+         `timer`, and arm only when there is none), and let the callback take the waker out of \
+         the cell, so that it is woken once",
         first + second
     );
     assert!(
@@ -469,6 +481,22 @@ fn stage3_interval_pending_wakes_the_latest_waker_from_one_timer() {
          before returning Pending, store the waker and arm a timer (Handle::call_at) whose \
          callback wakes it"
     );
+    assert_eq!(
+        tick,
+        Poll::Ready(Some(1)),
+        "polled at 1.5 s, after its wake, the interval must yield tick 1"
+    );
+    assert!(
+        waiting.is_pending(),
+        "polled again at 1.5 s, right after tick 1, the interval must wait for tick 2 (at 2 s)"
+    );
+    assert_eq!(
+        third, 1,
+        "the first tick woke its consumer, but the second never did (woken {third} times by \
+         2.5 s): a timer from the previous tick is still stored in `timer`, so no new one was \
+         armed. When a tick is yielded, take the timer out of `timer` (and cancel it; it has \
+         fired, or is about to)"
+    );
 }
 
 #[test]
@@ -478,6 +506,10 @@ fn stage3_interval_skips_missed_ticks() {
             "Interval::poll_next returns Pending without storing the waker in the shared cell, or \
              without arming a timer: nothing wakes the consumer (the test \
              stage3_interval_pending_wakes_the_latest_waker_from_one_timer says which)",
+            "Interval::poll_next yields a tick but leaves its fired timer in `timer`: a timer from \
+             the previous tick is still stored in `timer`, so no new one is armed and the next \
+             tick never comes. Take (and cancel) `timer` when a tick is yielded (the test \
+             stage3_interval_pending_wakes_the_latest_waker_from_one_timer says so)",
             "Interval::poll_next returns Pending for a tick that is already overdue, with a timer \
              in the past that never comes",
         ],
@@ -745,7 +777,12 @@ fn stage4_breaking_early_stops_the_producer_at_once() {
                 }
                 // `break` left the loop, but `stream` is still in scope; the drop is the point.
                 drop(stream);
-                let at_break = (counter.dropped(), tasks::live_tasks(&handle), now_ms());
+                let at_break = (
+                    counter.dropped(),
+                    tasks::live_tasks(&handle),
+                    now_ms(),
+                    log.borrow().clone(),
+                );
                 let idles_before = clock.idles();
                 sleep(ms(10_000)).await;
                 let idles = clock.idles() - idles_before;
@@ -754,7 +791,7 @@ fn stage4_breaking_early_stops_the_producer_at_once() {
             })
         },
     );
-    let (seen, (dropped, live, break_ms), idles, log) = report;
+    let (seen, (dropped, live, break_ms, log_at_break), idles, log) = report;
     assert_eq!(
         seen,
         ["The", "answer"],
@@ -762,9 +799,12 @@ fn stage4_breaking_early_stops_the_producer_at_once() {
     );
     assert!(
         live.is_empty(),
-        "right after the consumer broke out and dropped the stream, the producer task is still \
-         alive (live tasks: {live:?}; producer log: {log:?}): a dropped JoinHandle detaches its \
-         task, it does not stop it. TaskStream's Drop must abort the producer"
+        "right after the consumer broke out and dropped the stream (at {break_ms} ms), the \
+         producer task is still alive (live tasks: {live:?}; producer log at the break: \
+         {log_at_break:?}). It ran on, and cleaned up only when it ended by itself, after its next \
+         send failed on the closed channel (producer log 10 s later: {log:?}): a dropped \
+         JoinHandle detaches its task, it does not stop it. TaskStream's Drop must abort the \
+         producer"
     );
     assert_eq!(
         dropped, 1,
