@@ -29,14 +29,17 @@ impl Stream for Interval {
         if now >= this.next_tick {
             // Due (or overdue): one tick now, numbered by the periods elapsed, and the next
             // one at the next multiple of the period. Missed ticks are skipped, not replayed.
-            let elapsed = ((now - start).as_nanos() / this.period.as_nanos()) as u64;
-            this.next_tick = start + this.period * (elapsed as u32 + 1);
+            // (No `Duration / Duration`: whole periods by dividing nanoseconds, as a `u32`
+            // because `Duration * u32` is the integer multiplication `Duration` has.)
+            let elapsed = u32::try_from((now - start).as_nanos() / this.period.as_nanos())
+                .expect("fewer than 2^32 periods have passed");
+            this.next_tick = start + this.period * (elapsed + 1);
             // Its timer has fired (or is about to, if it was a poll that came first):
             // cancelling is a no-op then, and otherwise frees it now.
             if let Some(timer) = this.timer.take() {
                 timer.cancel();
             }
-            return Poll::Ready(Some(elapsed));
+            return Poll::Ready(Some(u64::from(elapsed)));
         }
         // Not due: the latest waker goes where the timer's callback finds it...
         *this.waker.borrow_mut() = Some(cx.waker().clone());

@@ -5,7 +5,7 @@ fn early_break_output_in_the_book_is_current() {
     course_support::book_output::check(
         env!("CARGO_BIN_EXE_ch09-early-break"),
         &[],
-        "cargo run -p streams-solution --bin ch09-early-break",
+        "cargo run -p streams --example early_break",
         "ch09-early-break.txt",
     );
 }

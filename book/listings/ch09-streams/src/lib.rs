@@ -1,10 +1,12 @@
 //! Chapter 9 teaching code. Nothing here is the exercise's answer: the page shows these pieces
 //! to teach the moves the exercise needs (a `poll_next`, an adapter over an `Unpin` stream,
-//! pinning a stream that is not `Unpin`, the `while let` loop).
+//! pinning a stream that is not `Unpin`, the `while let` loop, counting whole periods of a
+//! `Duration`).
 
 use std::future::poll_fn;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 pub use futures_core::Stream;
 
@@ -114,6 +116,20 @@ pub async fn collect_chunks(text: &str, size: usize) -> Vec<String> {
 }
 // ANCHOR_END: next_by_hand
 
+// ANCHOR: whole_periods
+/// How many whole `period`s fit in `elapsed`, and the loop time where the next period after
+/// them ends, for a grid of periods that began at `start`.
+pub fn whole_periods(start: Duration, elapsed: Duration, period: Duration) -> (u32, Duration) {
+    // `Duration / Duration` does not exist: divide the two lengths in nanoseconds (`u128`),
+    // which rounds down, to whole periods.
+    let whole = elapsed.as_nanos() / period.as_nanos();
+    // `Duration * u32` is the integer multiplication `Duration` has, so the count comes back
+    // as a `u32` (a count that does not fit is a bug in the caller, not a value to wrap).
+    let whole = u32::try_from(whole).expect("fewer than 2^32 periods have passed");
+    (whole, start + period * (whole + 1))
+}
+// ANCHOR_END: whole_periods
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +142,21 @@ mod tests {
             pieces,
             ["héll", "o!"],
             "pieces of at most 4 characters, in order"
+        );
+    }
+
+    #[test]
+    fn whole_periods_round_down_and_point_at_the_next_period() {
+        let ms = Duration::from_millis;
+        assert_eq!(
+            whole_periods(ms(500), ms(2500), ms(1000)),
+            (2, ms(3500)),
+            "2.5 s are 2 whole periods of 1 s; the next one ends 3 periods after the start"
+        );
+        assert_eq!(
+            whole_periods(ms(0), ms(999), ms(1000)),
+            (0, ms(1000)),
+            "less than a period is 0 whole periods"
         );
     }
 
