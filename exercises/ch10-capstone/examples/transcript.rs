@@ -95,7 +95,14 @@ fn session<R: Runtime>(rt: R) -> impl Future<Output = Vec<String>> {
 fn main() {
     // A tool's panic is caught by its runtime and reported in the transcript; one line on stderr
     // is enough (the default hook prints a backtrace when RUST_BACKTRACE is set).
-    std::panic::set_hook(Box::new(|info| eprintln!("(a tool panicked: {info})")));
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = (payload.downcast_ref::<&str>().copied())
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a non-string panic payload");
+        let place = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        eprintln!("(panic{place}: {message})");
+    }));
     let own = OwnRuntime::block_on(VirtualClock::new(), session);
     let tokio = TokioRuntime::block_on(true, session);
     for (name, lines) in [("own", &own), ("tokio", &tokio)] {

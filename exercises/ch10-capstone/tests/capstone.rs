@@ -1128,6 +1128,7 @@ async fn main_script<R: Runtime>(rt: R) -> SessionRun {
             "crash me",
             "please stop",
             "",
+            "again",
             "/quit",
             "never read",
         ],
@@ -1153,8 +1154,8 @@ fn stage4_both_runtimes_give_the_same_transcript() {
         );
         assert_eq!(
             run.lines.last().map(String::as_str),
-            Some("[ 10.1s] bye"),
-            "on the {rt:?} runtime, the session should end with `bye` at 10.1s after `/quit`. \
+            Some("[ 13.5s] bye"),
+            "on the {rt:?} runtime, the session should end with `bye` at 13.5s after `/quit`. \
              Transcript:\n{}",
             run.lines.join("\n")
         );
@@ -1182,8 +1183,8 @@ fn stage4_the_prompt_is_read_off_the_runtime_thread() {
         check_reads(rt, &run);
         assert_eq!(
             run.reads.len(),
-            5,
-            "on the {rt:?} runtime, the script had 5 lines up to `/quit` and the session read \
+            6,
+            "on the {rt:?} runtime, the script had 6 lines up to `/quit` and the session read \
              {}: it must read one line per turn and stop reading at `/quit`",
             run.reads.len()
         );
@@ -1206,13 +1207,14 @@ fn stage4_a_panicking_tool_does_not_end_the_session() {
         let prompts: Vec<&str> = run.history.iter().map(|(p, _, _)| p.as_str()).collect();
         assert_eq!(
             prompts,
-            ["hello", "crash me", "please stop"],
+            ["hello", "crash me", "please stop", "again"],
             "on the {rt:?} runtime, the session should remember every turn in `state.history` \
              (empty lines skipped, `/quit` ends it) and go on after a tool panics"
         );
         assert_eq!(
-            run.tool_calls, 10,
-            "on the {rt:?} runtime, `state.tool_calls` should count the 3 + 4 + 3 tools started"
+            run.tool_calls, 13,
+            "on the {rt:?} runtime, `state.tool_calls` should count the 3 + 4 + 3 + 3 tools \
+             started"
         );
     }
 }
@@ -1223,14 +1225,21 @@ fn stage4_an_interrupted_answer_is_remembered_as_such_and_dropped() {
         let run = run!(rt, SESSION_HANGS, main_script);
         check_reads(rt, &run);
         assert_eq!(
-            run.history.last(),
+            run.history.get(2),
             Some(&("please stop".to_owned(), "3 tools".to_owned(), true)),
             "on the {rt:?} runtime, the third turn was stopped after 2 tokens: its `Turn` holds \
              the tokens shown and `interrupted: true`"
         );
         assert_eq!(
-            run.answers_dropped, 3,
-            "on the {rt:?} runtime, the session's three answer streams were not all dropped"
+            run.history.get(3),
+            Some(&("again".to_owned(), "3 tools say again".to_owned(), false)),
+            "on the {rt:?} runtime, the turn after the interrupted one was cut short too: the \
+             stop button was still pressed from the turn before. Call `interrupt.clear()` before \
+             each answer starts"
+        );
+        assert_eq!(
+            run.answers_dropped, 4,
+            "on the {rt:?} runtime, the session's four answer streams were not all dropped"
         );
         assert!(
             !run.bench.log("code").found_state_locked,

@@ -25,7 +25,14 @@ const USAGE: &str = "usage: agent --runtime own|tokio";
 fn main() {
     // A tool's panic is caught by its runtime and reported in the transcript; one line on stderr
     // is enough (the default hook prints a backtrace when RUST_BACKTRACE is set).
-    std::panic::set_hook(Box::new(|info| eprintln!("(a tool panicked: {info})")));
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = (payload.downcast_ref::<&str>().copied())
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a non-string panic payload");
+        let place = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        eprintln!("(panic{place}: {message})");
+    }));
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = match args
         .iter()
