@@ -367,10 +367,47 @@ fn stage1_shutdown_fails_queued_jobs_and_refuses_new_ones() {
     );
 }
 
+#[test]
+fn stage1_a_job_can_shut_down_its_own_pool() {
+    watchdog_causes(
+        &[
+            "shutdown joins the thread it runs on: a job that shuts down (or drops) its own pool \
+             waits for its own end. Skip the worker whose thread().id() is thread::current().id()",
+            "a worker waiting for a job never sees the shutdown: shutdown must set shut_down and \
+             notify_all, and the worker must check shut_down each time it wakes",
+        ],
+        || {
+            // The pool's last handle is dropped by one of its own jobs, so `Drop` runs
+            // `shutdown` on a worker thread (a job calling `shutdown()` itself is the same case).
+            let two = Arc::new(pool(2));
+            let (gate_tx, gate) = mpsc::channel::<()>();
+            let (done_tx, done) = mpsc::channel();
+            let own = two.clone();
+            two.execute(move || {
+                let _ = gate.recv(); // Until the test has dropped its handle.
+                drop(own); // The last handle: shuts the pool down, on this worker.
+                done_tx.send(()).unwrap();
+            })
+            .expect("execute on a running pool must return Ok");
+            drop(two);
+            gate_tx.send(()).unwrap();
+            done.recv().unwrap_or_else(|_| {
+                panic!(
+                    "a job that dropped the last handle to its own pool never got past the drop: \
+                     shutdown (run by Drop on that worker) panicked, probably joining the thread it \
+                     runs on (a thread cannot join itself; std's join panics or deadlocks). Skip \
+                     the worker whose thread().id() is thread::current().id()"
+                )
+            });
+        },
+    );
+}
+
 // ------------------------------------------------------------------ stage 2: spawn_blocking
 
 #[test]
 fn stage2_spawn_blocking_runs_the_closure_on_a_worker() {
+    require_store_then_wake();
     watchdog_causes(WAKE_CAUSES, || {
         let one = pool(1);
         let clock = VirtualClock::new();
@@ -421,63 +458,86 @@ impl Wake for PollOnWake {
     }
 }
 
+const STORE_THEN_WAKE_CAUSES: &[&str] = &[
+    "fill wakes the waker while still holding the slot's lock: a task polled at once, on the \
+     waking thread, needs that lock. Take the waker out, release the lock, then wake",
+    "the job never runs or never finishes (is it submitted to the pool?)",
+];
+
+/// Stage 2's handoff check: the first poll registers a waker that polls again *inside* `wake`,
+/// on the worker's thread, so a `fill` that wakes before it stores is caught every time, not
+/// only when the threads happen to interleave badly. `before` prefixes the message for that bug.
+fn check_store_then_wake(before: &str) {
+    let one = pool(1);
+    let (gate_tx, gate) = mpsc::channel::<()>();
+    let future = Arc::new(Mutex::new(off_the_caller(&one, move || {
+        let _ = gate.recv();
+        42u32
+    })));
+    let (seen_tx, seen) = mpsc::channel();
+    let waker = Waker::from(Arc::new(PollOnWake {
+        future: future.clone(),
+        seen: Mutex::new(seen_tx),
+    }));
+    let first = Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(&waker));
+    if let Poll::Ready(Err(BlockingError::Panicked { message })) = first {
+        panic!("{message}");
+    }
+    assert!(
+        first.is_pending(),
+        "the closure is waiting for the test, yet the future was Ready"
+    );
+    gate_tx.send(()).unwrap();
+    // A second job on the pool's only worker runs after the first one has finished,
+    // wake included: by then the waker has been woken, or never will be.
+    let (done_tx, done) = mpsc::channel();
+    one.execute(move || done_tx.send(()).unwrap()).unwrap();
+    done.recv().unwrap();
+    let Ok(seen) = seen.try_recv() else {
+        let now =
+            Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(Waker::noop()));
+        panic!(
+            "the closure finished (the future now polls {now:?}), but the waker given to the \
+             first poll was never woken: Blocking::poll must store cx.waker(), and fill must \
+             take it and wake it after storing the result"
+        );
+    };
+    match seen {
+        Poll::Ready(Ok(42)) => {}
+        Poll::Pending => panic!(
+            "{before}fill woke the waker before it stored the result: a task polled right after \
+             the wake found Pending (and, having been woken already, would wait forever). Store \
+             the result, then take the waker and wake it"
+        ),
+        other => {
+            panic!("the poll right after the wake gave {other:?}, expected Ready(Ok(42))")
+        }
+    }
+}
+
 #[test]
 fn stage2_the_result_is_stored_before_the_wake() {
-    watchdog_causes(
-        &[
-            "fill wakes the waker while still holding the slot's lock: a task polled at once, on \
-             the waking thread, needs that lock. Take the waker out, release the lock, then wake",
-            "the job never runs or never finishes (is it submitted to the pool?)",
-        ],
-        || {
-            let one = pool(1);
-            let (gate_tx, gate) = mpsc::channel::<()>();
-            let future = Arc::new(Mutex::new(off_the_caller(&one, move || {
-                let _ = gate.recv();
-                42u32
-            })));
-            let (seen_tx, seen) = mpsc::channel();
-            let waker = Waker::from(Arc::new(PollOnWake {
-                future: future.clone(),
-                seen: Mutex::new(seen_tx),
-            }));
-            let first =
-                Pin::new(&mut *future.lock().unwrap()).poll(&mut Context::from_waker(&waker));
-            if let Poll::Ready(Err(BlockingError::Panicked { message })) = first {
-                panic!("{message}");
-            }
-            assert!(
-                first.is_pending(),
-                "the closure is waiting for the test, yet the future was Ready"
-            );
-            gate_tx.send(()).unwrap();
-            // A second job on the pool's only worker runs after the first one has finished,
-            // wake included: by then the waker has been woken, or never will be.
-            let (done_tx, done) = mpsc::channel();
-            one.execute(move || done_tx.send(()).unwrap()).unwrap();
-            done.recv().unwrap();
-            let Ok(seen) = seen.try_recv() else {
-                let now = Pin::new(&mut *future.lock().unwrap())
-                    .poll(&mut Context::from_waker(Waker::noop()));
-                panic!(
-                    "the closure finished (the future now polls {now:?}), but the waker given to the \
-                     first poll was never woken: Blocking::poll must store cx.waker(), and fill must \
-                     take it and wake it after storing the result"
-                );
-            };
-            match seen {
-                Poll::Ready(Ok(42)) => {}
-                Poll::Pending => panic!(
-                    "the waker was woken before the result was stored: a task polled right after the \
-                     wake found Pending (and, having been woken already, would wait forever). Store the \
-                     result, then take the waker and wake it"
-                ),
-                other => {
-                    panic!("the poll right after the wake gave {other:?}, expected Ready(Ok(42))")
-                }
-            }
-        },
-    );
+    watchdog_causes(STORE_THEN_WAKE_CAUSES, || check_store_then_wake(""));
+}
+
+/// Later tests await `spawn_blocking` futures on a loop, where a `fill` that wakes before it
+/// stores loses the wake only when the loop's poll wins the race: such a test would hang now and
+/// then and blame something else. Each test that awaits one on a loop runs stage 2's
+/// deterministic check first.
+fn require_store_then_wake() {
+    const CAUSES: &[&str] = &[
+        "(in stage 2's store-then-wake check, which this test runs first) fill wakes the waker \
+         while still holding the slot's lock: a task polled at once, on the waking thread, needs \
+         that lock. Take the waker out, release the lock, then wake",
+        "(in stage 2's store-then-wake check, which this test runs first) the job never runs or \
+         never finishes (is it submitted to the pool?)",
+    ];
+    watchdog_causes(CAUSES, || {
+        check_store_then_wake(
+            "this test needs stage 2's store-then-wake order, and it is broken (see \
+             stage2_the_result_is_stored_before_the_wake): ",
+        )
+    });
 }
 
 /// A waker that sends a message per wake: the waiting thread blocks on the receiver.
@@ -491,6 +551,7 @@ impl Wake for ChannelWaker {
 
 #[test]
 fn stage2_no_wake_is_lost_when_the_worker_races_the_poll() {
+    require_store_then_wake();
     watchdog_causes(
         &[
             "Blocking::poll checks for the result and stores the waker under two separate locks: \
@@ -520,6 +581,7 @@ fn stage2_no_wake_is_lost_when_the_worker_races_the_poll() {
 
 #[test]
 fn stage2_a_worker_wakes_a_task_on_an_idle_loop() {
+    require_store_then_wake();
     watchdog_causes(WAKE_CAUSES, || {
         let one = pool(1);
         let clock = VirtualClock::new();
@@ -553,6 +615,7 @@ fn stage2_a_worker_wakes_a_task_on_an_idle_loop() {
 
 #[test]
 fn stage2_the_ticker_keeps_ticking_while_a_closure_blocks() {
+    require_store_then_wake();
     watchdog_causes(WAKE_CAUSES, || {
         let one = pool(2);
         let clock = VirtualClock::new();
@@ -618,6 +681,7 @@ impl LineSource for Script {
 
 #[test]
 fn stage3_read_line_reads_on_the_pool_while_the_ticker_ticks() {
+    require_store_then_wake();
     watchdog_causes(WAKE_CAUSES, || {
         let one = pool(1);
         let clock = VirtualClock::new();
@@ -674,6 +738,7 @@ const THREADSAFE_CAUSES: &[&str] = &[
 
 #[test]
 fn stage3_run_coroutine_threadsafe_runs_the_future_on_the_loop() {
+    require_store_then_wake();
     watchdog_causes(THREADSAFE_CAUSES, || {
         let one = pool(1);
         let clock = VirtualClock::new();
@@ -746,6 +811,7 @@ where
 
 #[test]
 fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
+    require_store_then_wake();
     watchdog_causes(THREADSAFE_CAUSES, || {
         // A loop that is gone refuses at once.
         let event_loop = EventLoop::with_clock(VirtualClock::new());
@@ -790,6 +856,13 @@ fn stage3_run_coroutine_threadsafe_reports_a_dropped_loop_and_a_panic() {
                     "the panic message must be kept, got {message:?}"
                 )
             }
+            Err(ThreadsafeError::Dropped) => panic!(
+                "a future that panicked on the loop gave Err(ThreadsafeError::Dropped), but the loop \
+                 is alive: the panic unwound through the task that was to send the result, so the \
+                 sender was dropped unsent. Spawn the future as a task of its own, and let a second \
+                 task await its JoinHandle and send what it gets: Err(JoinError::Panicked {{ .. }}) \
+                 becomes ThreadsafeError::Failed"
+            ),
             other => panic!(
                 "a future that panicked on the loop gave {other:?}: wait() must give \
                  Err(ThreadsafeError::Failed(JoinError::Panicked {{ .. }})). Send the JoinHandle's \
@@ -806,11 +879,27 @@ const DETECTOR_CAUSES: &[&str] = &[
     "Timed::poll does not poll the inner future",
 ];
 
-/// The reports, as (name, milliseconds taken, started at milliseconds): readable in a message.
-fn summary(reports: &[SlowReport]) -> Vec<(String, u128, u128)> {
+/// A report in whole milliseconds, with labelled fields, so a failure message reads
+/// `Report { name: "c", took_ms: 150, started_ms: 120 }`.
+#[derive(Debug, PartialEq)]
+struct Report {
+    name: String,
+    took_ms: u128,
+    started_ms: u128,
+}
+
+fn report(name: &str, took_ms: u128, started_ms: u128) -> Report {
+    Report {
+        name: name.to_owned(),
+        took_ms,
+        started_ms,
+    }
+}
+
+fn summary(reports: &[SlowReport]) -> Vec<Report> {
     reports
         .iter()
-        .map(|r| (r.name.clone(), r.took.as_millis(), r.started.as_millis()))
+        .map(|r| report(&r.name, r.took.as_millis(), r.started.as_millis()))
         .collect()
 }
 
@@ -836,13 +925,13 @@ fn stage4_a_slow_task_poll_is_reported_with_the_task_name() {
         });
         let got = summary(&reports);
         assert!(
-            !got.iter().any(|r| r.0 == "polite"),
+            !got.iter().any(|r| r.name == "polite"),
             "the detector reported `polite`, which slept 10 s between polls but never held the loop \
              (got {got:?}): time each poll on its own, from just before to just after the inner poll"
         );
         assert_eq!(
             got,
-            [("hog".to_owned(), 250, 0)],
+            [report("hog", 250, 0)],
             "one report: `hog`'s first poll took 250 ms, starting at 0 ms. Name it with \
              tasks::current_name()"
         );
@@ -871,14 +960,14 @@ fn stage4_the_detector_times_each_callback_not_the_iteration() {
         });
         let got = summary(&reports);
         assert!(
-            !got.iter().any(|r| r.0 == "a" || r.0 == "b"),
+            !got.iter().any(|r| r.name == "a" || r.name == "b"),
             "the detector reported a 60 ms callback (got {got:?}); each of `a` and `b` ran 60 ms, \
              under the 100 ms threshold. It timed more than the single callback (the iteration, or \
              from when it was scheduled): read the clock when the callback starts and when it returns"
         );
         assert_eq!(
             got,
-            [("c".to_owned(), 150, 120)],
+            [report("c", 150, 120)],
             "one report: `c` took 150 ms, starting at 120 ms"
         );
 
@@ -895,6 +984,7 @@ fn stage4_the_detector_times_each_callback_not_the_iteration() {
 
 #[test]
 fn stage4_a_panicking_closure_is_an_error_and_the_worker_survives() {
+    require_store_then_wake();
     watchdog_causes(
         &[
             "the worker died with the panicking closure, so the next closure never runs: catch the \
@@ -933,6 +1023,7 @@ fn stage4_a_panicking_closure_is_an_error_and_the_worker_survives() {
 
 #[test]
 fn stage4_shutdown_fails_a_queued_closure_with_an_error() {
+    require_store_then_wake();
     watchdog_causes(
         &[
             "shutdown does not complete the queued closure's future: call each queued job with \

@@ -5,7 +5,7 @@ fn ticker_output_in_the_book_is_current() {
     course_support::book_output::check(
         env!("CARGO_BIN_EXE_ch06-ticker"),
         &[],
-        "cargo run -p offload-solution --bin ch06-ticker",
+        "cargo run -p offload --example ticker",
         "ch06-ticker.txt",
     );
 }
@@ -15,7 +15,7 @@ fn slow_output_in_the_book_is_current() {
     course_support::book_output::check(
         env!("CARGO_BIN_EXE_ch06-slow"),
         &[],
-        "cargo run -p offload-solution --bin ch06-slow",
+        "cargo run -p offload --example slow",
         "ch06-slow.txt",
     );
 }

@@ -8,8 +8,9 @@ use std::thread;
 
 // ANCHOR: parallel
 /// Counts the primes below `limit` on `threads` threads at once. Each thread takes every
-/// `threads`-th number; `thread::scope` lets the threads borrow nothing but `limit` and joins
-/// them all before returning. With CPython's GIL only one thread runs Python bytecode at a
+/// `threads`-th number. The closures are `move`: each owns copies of the three numbers it uses
+/// and borrows nothing. `thread::scope` is here for its join: every thread it started is joined
+/// before `scope` returns, even if this code stopped before its own `join` calls. With CPython's GIL only one thread runs Python bytecode at a
 /// time, so this shape of code gains nothing in Python; in Rust every thread runs on its own
 /// core, truly in parallel.
 pub fn count_primes_parallel(limit: u64, threads: u64) -> u64 {
