@@ -9,6 +9,7 @@ use course_support::predict::{self, Printed};
 use generators::{Coroutine, CoroutineState, ResumeError, Scheduler};
 
 const FILE: &str = "exercises/ch01-generators/src/predict.rs";
+const RUNS_ON: &str = "your `Scheduler` (`cargo test -p generators stage3`)";
 
 /// A task that prints one of its lines per resume: it yields after each line but the last, and
 /// completes with the last. (It is a coroutine like the ones of stage 1; that is why its code is
@@ -54,6 +55,10 @@ fn program(out: Printed) {
     out.say("main: run returned");
     // ANCHOR_END: program
 }
+
+/// `course_support::predict::fingerprint` of the right order: enough to tell a wrong order
+/// printed by the code from a wrong prediction, without giving the answer away.
+const RIGHT_ORDER: u64 = 0xb631_2675_04aa_4ee9;
 
 /// Which rule places each line.
 const RULES: &[(&str, &str)] = &[
@@ -103,11 +108,7 @@ fn predict_the_order() {
     let printed = course_support::watchdog(
         "the program never ends: does your Scheduler::run drop a task once it completes \
          (stage 3)?",
-        || {
-            let out = Printed::new();
-            program(out.clone());
-            out.lines()
-        },
+        || predict::run_program(RUNS_ON, program),
     );
-    predict::check(generators::predict::PREDICTION, &printed, RULES, FILE);
+    predict::check(generators::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
 }

@@ -11,6 +11,7 @@ use course_support::predict::{self, Printed};
 use event_loop::{EventLoop, VirtualClock};
 
 const FILE: &str = "exercises/ch03-event-loop/src/predict.rs";
+const RUNS_ON: &str = "your loop (`cargo test -p event-loop stage1` and `stage2`)";
 
 // ANCHOR: program
 fn program(out: Printed) {
@@ -43,6 +44,10 @@ fn program(out: Printed) {
     out.say("main: run_forever returned");
 }
 // ANCHOR_END: program
+
+/// `course_support::predict::fingerprint` of the right order: enough to tell a wrong order
+/// printed by the code from a wrong prediction, without giving the answer away.
+const RIGHT_ORDER: u64 = 0xa6bf_b103_7e60_d42d;
 
 /// Which rule places each line.
 const RULES: &[(&str, &str)] = &[
@@ -101,11 +106,7 @@ fn predict_the_order() {
              stop() end run_forever (stage 1)?",
             "the loop idles while callbacks are ready (stage 1)",
         ],
-        || {
-            let out = Printed::new();
-            program(out.clone());
-            out.lines()
-        },
+        || predict::run_program(RUNS_ON, program),
     );
-    predict::check(event_loop::predict::PREDICTION, &printed, RULES, FILE);
+    predict::check(event_loop::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
 }

@@ -12,6 +12,7 @@ use event_loop::{VirtualClock, run_with_clock, sleep};
 use tasks::spawn_named;
 
 const FILE: &str = "exercises/ch04-tasks/src/predict.rs";
+const RUNS_ON: &str = "the reference loop and your `spawn` and `JoinHandle` (`cargo test -p tasks stage1`)";
 
 // ANCHOR: program
 /// An async fn that never waits: awaiting it runs its body on the spot.
@@ -44,6 +45,10 @@ fn program(out: Printed) {
     .unwrap();
 }
 // ANCHOR_END: program
+
+/// `course_support::predict::fingerprint` of the right order: enough to tell a wrong order
+/// printed by the code from a wrong prediction, without giving the answer away.
+const RIGHT_ORDER: u64 = 0xd5d7_b1a4_c8e2_eefe;
 
 /// Which rule places each line.
 const RULES: &[(&str, &str)] = &[
@@ -104,11 +109,7 @@ fn predict_the_order() {
              handle's poll (stage 1)?",
             "a task's wake never queues its next step (stage 1)",
         ],
-        || {
-            let out = Printed::new();
-            program(out.clone());
-            out.lines()
-        },
+        || predict::run_program(RUNS_ON, program),
     );
-    predict::check(tasks::predict::PREDICTION, &printed, RULES, FILE);
+    predict::check(tasks::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
 }

@@ -12,6 +12,7 @@ use event_loop::{VirtualClock, run_with_clock, sleep};
 use gather::{gather, join_all};
 
 const FILE: &str = "exercises/ch05-gather/src/predict.rs";
+const RUNS_ON: &str = "the reference loop and tasks and your `join_all` and `gather` (`cargo test -p gather stage1` and `stage2`)";
 
 // ANCHOR: program
 /// Prints `start`, sleeps `ms` milliseconds (not at all for 0), prints `done`, returns its name.
@@ -44,6 +45,10 @@ fn program(out: Printed) {
     .unwrap();
 }
 // ANCHOR_END: program
+
+/// `course_support::predict::fingerprint` of the right order: enough to tell a wrong order
+/// printed by the code from a wrong prediction, without giving the answer away.
+const RIGHT_ORDER: u64 = 0x5b3a_9ceb_941f_3a38;
 
 /// Which rule places each line.
 const RULES: &[(&str, &str)] = &[
@@ -105,11 +110,7 @@ fn predict_the_order() {
              join_all (stage 1)?",
             "gather never completes: are its children spawned, and joined in order (stage 2)?",
         ],
-        || {
-            let out = Printed::new();
-            program(out.clone());
-            out.lines()
-        },
+        || predict::run_program(RUNS_ON, program),
     );
-    predict::check(gather::predict::PREDICTION, &printed, RULES, FILE);
+    predict::check(gather::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
 }

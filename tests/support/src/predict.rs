@@ -47,17 +47,59 @@ pub fn require_prediction(prediction: &[&str], file: &str) {
     }
 }
 
+/// Runs `program` with a fresh log and returns what it printed. `runs_on` names the learner code
+/// the program uses and the command that tests it, e.g. "your Scheduler (`cargo test -p
+/// generators stage3`)": a panic in the program (a `todo!()` of an unfinished stage, say) is
+/// re-raised with that advice, its own message kept.
+#[track_caller]
+pub fn run_program(runs_on: &str, program: impl FnOnce(Printed)) -> Vec<String> {
+    let out = Printed::new();
+    let copy = out.clone();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || program(copy))) {
+        Ok(()) => out.lines(),
+        Err(payload) => panic!(
+            "predict: the program panicked, so there is no order to compare yet: {}\n\
+             The program runs on {runs_on}; make those tests pass first.",
+            crate::panic_message(&*payload)
+        ),
+    }
+}
+
 /// Compares `prediction` with `actual` and panics with a side-by-side report if they differ.
 ///
 /// `rules` maps every line the program can print to the rule that places it (one sentence,
-/// written for the learner). `file` is the learner's file, named in the messages.
+/// written for the learner). `file` is the learner's file, named in the messages. `runs_on`
+/// names the learner code the program ran on, and the command that tests it.
 ///
 /// With the environment variable `COURSE_PREDICT_SHOW` set, it also prints the real order with
 /// the rule of every line (run with `-- --nocapture`): the instructor's answer key, with reasons.
 #[track_caller]
-pub fn check(prediction: &[&str], actual: &[String], rules: &[(&str, &str)], file: &str) {
+pub fn check(
+    prediction: &[&str],
+    actual: &[String],
+    rules: &[(&str, &str)],
+    file: &str,
+    runs_on: &str,
+    expected_fingerprint: u64,
+) {
     if std::env::var_os("COURSE_PREDICT_SHOW").is_some() {
         println!("{}", answer_key(actual, rules));
+    }
+    if fingerprint(actual) != expected_fingerprint {
+        let mut msg = String::from(
+            "predict: the program printed an order that the reference code does not print, so \
+             the code it ran on breaks one of the chapter's rules. Your prediction cannot be \
+             judged against it yet.\nIt printed:\n",
+        );
+        for (i, line) in actual.iter().enumerate() {
+            let _ = writeln!(msg, "  {:>2}  {line}", i + 1);
+        }
+        let _ = write!(
+            msg,
+            "The program runs on {runs_on}: run those tests and fix what fails first, then run \
+             this one again."
+        );
+        panic!("{msg}");
     }
     if let Err(report) = compare(prediction, actual, rules, file) {
         panic!("{report}");
@@ -170,6 +212,21 @@ pub fn compare(
     Err(msg)
 }
 
+/// A fingerprint of an order (64-bit FNV-1a over the lines, each followed by a newline). A predict
+/// test keeps the fingerprint of the right order, not the order itself, so it can tell "the
+/// learner's code printed a wrong order" from "the learner predicted a wrong one" without giving
+/// the answer away.
+pub fn fingerprint<S: AsRef<str>>(lines: &[S]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for line in lines {
+        for byte in line.as_ref().bytes().chain(std::iter::once(b'\n')) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
 /// The real order, numbered, each line with the rule that places it.
 pub fn answer_key(actual: &[String], rules: &[(&str, &str)]) -> String {
     let mut out = String::from("The real order, and the rule behind each line:\n");
@@ -249,9 +306,40 @@ mod tests {
     }
 
     #[test]
+    fn the_fingerprint_depends_on_the_order() {
+        assert_eq!(fingerprint::<&str>(&[]), 0xcbf2_9ce4_8422_2325, "FNV-1a's offset basis");
+        assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["b", "a"]));
+        assert_ne!(fingerprint(&["ab"]), fingerprint(&["a", "b"]));
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&actual()[..2]));
+    }
+
+    #[test]
+    #[should_panic(expected = "an order that the reference code does not print")]
+    fn a_wrong_actual_order_blames_the_code_not_the_prediction() {
+        let right = fingerprint(&actual());
+        let wrong = ["b", "a", "c"].map(String::from);
+        check(&["a", "b", "c"], &wrong, RULES, "f.rs", "your code", right);
+    }
+
+    #[test]
     fn a_repeated_line_is_reported() {
         let report = compare(&["a", "a", "b"], &actual(), RULES, "f.rs").unwrap_err();
         assert!(report.contains("more than once"), "{report}");
+    }
+
+    #[test]
+    #[should_panic(expected = "not yet implemented: Scheduler::run")]
+    fn a_panicking_program_keeps_its_message() {
+        run_program("your Scheduler", |_| todo!("Scheduler::run"));
+    }
+
+    #[test]
+    fn a_program_s_lines_are_returned_in_order() {
+        let lines = run_program("x", |out| {
+            out.say("one");
+            out.say("two");
+        });
+        assert_eq!(lines, ["one", "two"]);
     }
 
     #[test]
