@@ -40,7 +40,11 @@ impl Coroutine for Talk {
 }
 
 fn talk(out: &Printed, lines: &'static [&'static str]) -> Talk {
-    Talk { out: out.clone(), lines, next: 0 }
+    Talk {
+        out: out.clone(),
+        lines,
+        next: 0,
+    }
 }
 
 fn program(out: Printed) {
@@ -110,5 +114,12 @@ fn predict_the_order() {
          (stage 3)?",
         || predict::run_program(RUNS_ON, program),
     );
-    predict::check(generators::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
+    predict::check(
+        generators::predict::PREDICTION,
+        &printed,
+        RULES,
+        FILE,
+        RUNS_ON,
+        RIGHT_ORDER,
+    );
 }

@@ -20,24 +20,33 @@ fn program(out: Printed) {
     let secs = Duration::from_secs;
 
     let (o, h) = (out.clone(), handle.clone());
-    handle.call_later(secs(2), move || {
-        o.say("2 s timer: stops the loop");
-        h.stop().unwrap();
-    }).unwrap();
+    handle
+        .call_later(secs(2), move || {
+            o.say("2 s timer: stops the loop");
+            h.stop().unwrap();
+        })
+        .unwrap();
     let o = out.clone();
     handle.call_soon(move || o.say("soon: A")).unwrap();
     let o = out.clone();
-    handle.call_later(secs(0), move || o.say("later(0): B")).unwrap();
+    handle
+        .call_later(secs(0), move || o.say("later(0): B"))
+        .unwrap();
     let o = out.clone();
     handle.call_soon(move || o.say("soon: C")).unwrap();
     let (o, h) = (out.clone(), handle.clone());
-    handle.call_later(secs(1), move || {
-        o.say("1 s timer: first");
-        let o = o.clone();
-        h.call_soon(move || o.say("soon: D, queued by the first 1 s timer")).unwrap();
-    }).unwrap();
+    handle
+        .call_later(secs(1), move || {
+            o.say("1 s timer: first");
+            let o = o.clone();
+            h.call_soon(move || o.say("soon: D, queued by the first 1 s timer"))
+                .unwrap();
+        })
+        .unwrap();
     let o = out.clone();
-    handle.call_later(secs(1), move || o.say("1 s timer: second")).unwrap();
+    handle
+        .call_later(secs(1), move || o.say("1 s timer: second"))
+        .unwrap();
     out.say("main: all scheduled");
 
     event_loop.run_forever().unwrap();
@@ -108,5 +117,12 @@ fn predict_the_order() {
         ],
         || predict::run_program(RUNS_ON, program),
     );
-    predict::check(event_loop::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
+    predict::check(
+        event_loop::predict::PREDICTION,
+        &printed,
+        RULES,
+        FILE,
+        RUNS_ON,
+        RIGHT_ORDER,
+    );
 }

@@ -12,7 +12,8 @@ use event_loop::{VirtualClock, run_with_clock, sleep};
 use tasks::spawn_named;
 
 const FILE: &str = "exercises/ch04-tasks/src/predict.rs";
-const RUNS_ON: &str = "the reference loop and your `spawn` and `JoinHandle` (`cargo test -p tasks stage1`)";
+const RUNS_ON: &str =
+    "the reference loop and your `spawn` and `JoinHandle` (`cargo test -p tasks stage1`)";
 
 // ANCHOR: program
 /// An async fn that never waits: awaiting it runs its body on the spot.
@@ -111,5 +112,12 @@ fn predict_the_order() {
         ],
         || predict::run_program(RUNS_ON, program),
     );
-    predict::check(tasks::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
+    predict::check(
+        tasks::predict::PREDICTION,
+        &printed,
+        RULES,
+        FILE,
+        RUNS_ON,
+        RIGHT_ORDER,
+    );
 }

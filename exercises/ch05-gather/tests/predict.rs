@@ -15,15 +15,17 @@ const FILE: &str = "exercises/ch05-gather/src/predict.rs";
 const RUNS_ON: &str = "the reference loop and tasks and your `join_all` and `gather` (`cargo test -p gather stage1` and `stage2`)";
 
 // ANCHOR: program
-/// Prints `start`, sleeps `ms` milliseconds (not at all for 0), prints `done`, returns its name.
-async fn child(out: Printed, name: &'static str, ms: u64, start: &'static str, done: &'static str) -> &'static str {
-    out.say(start);
-    if ms > 0 {
-        sleep(Duration::from_millis(ms)).await;
+/// A child with `ms` milliseconds of "work" (a sleep): it says when it starts and when it is
+/// done, and returns its name.
+async fn child(out: Printed, name: &'static str, ms: u64) -> &'static str {
+    if ms == 0 {
+        out.say(&format!("{name}: no sleep, done at once"));
+        return name;
     }
-    if !done.is_empty() {
-        out.say(done);
-    }
+    let secs = ms as f64 / 1000.0;
+    out.say(&format!("{name}: start, sleeps {secs} s"));
+    sleep(Duration::from_millis(ms)).await;
+    out.say(&format!("{name}: done"));
     name
 }
 
@@ -31,11 +33,11 @@ fn program(out: Printed) {
     let o = out.clone();
     run_with_clock(VirtualClock::new(), async move {
         let joined = join_all(vec![
-            child(o.clone(), "j1", 2000, "j1: start, sleeps 2 s", "j1: done"),
-            child(o.clone(), "j2", 1000, "j2: start, sleeps 1 s", "j2: done"),
-            child(o.clone(), "j3", 0, "j3: no sleep, done at once", ""),
+            child(o.clone(), "j1", 2000),
+            child(o.clone(), "j2", 1000),
+            child(o.clone(), "j3", 0),
         ]);
-        let gathered = gather(vec![child(o.clone(), "g1", 1500, "g1: start, sleeps 1.5 s", "g1: done")]);
+        let gathered = gather(vec![child(o.clone(), "g1", 1500)]);
         o.say("main: built join_all and gather");
         let names = joined.await;
         o.say(&format!("main: join_all gave {}", names.join(", ")));
@@ -112,5 +114,12 @@ fn predict_the_order() {
         ],
         || predict::run_program(RUNS_ON, program),
     );
-    predict::check(gather::predict::PREDICTION, &printed, RULES, FILE, RUNS_ON, RIGHT_ORDER);
+    predict::check(
+        gather::predict::PREDICTION,
+        &printed,
+        RULES,
+        FILE,
+        RUNS_ON,
+        RIGHT_ORDER,
+    );
 }

@@ -26,7 +26,10 @@ impl Printed {
 
     /// Records one printed line.
     pub fn say(&self, line: &str) {
-        self.lines.lock().unwrap_or_else(|e| e.into_inner()).push(line.to_string());
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.to_string());
     }
 
     /// Every line recorded so far, in order.
@@ -123,7 +126,11 @@ pub fn compare(
     let known: BTreeSet<&str> = actual.iter().map(String::as_str).collect();
 
     // Lines the program never prints, and lines predicted twice: say so before any diff.
-    let unknown: Vec<&str> = prediction.iter().copied().filter(|p| !known.contains(p)).collect();
+    let unknown: Vec<&str> = prediction
+        .iter()
+        .copied()
+        .filter(|p| !known.contains(p))
+        .collect();
     if !unknown.is_empty() {
         let mut msg = format!(
             "Predict the order: PREDICTION in {file} has {} line(s) the program never prints:\n",
@@ -132,7 +139,9 @@ pub fn compare(
         for line in &unknown {
             let _ = writeln!(msg, "    {line:?}");
         }
-        msg.push_str("The program prints exactly these lines (here sorted alphabetically, not in order):\n");
+        msg.push_str(
+            "The program prints exactly these lines (here sorted alphabetically, not in order):\n",
+        );
         for line in &known {
             let _ = writeln!(msg, "    {line:?}");
         }
@@ -140,7 +149,11 @@ pub fn compare(
         return Err(msg);
     }
     let mut seen = HashSet::new();
-    let twice: Vec<&str> = prediction.iter().copied().filter(|p| !seen.insert(*p)).collect();
+    let twice: Vec<&str> = prediction
+        .iter()
+        .copied()
+        .filter(|p| !seen.insert(*p))
+        .collect();
     if !twice.is_empty() {
         return Err(format!(
             "Predict the order: PREDICTION in {file} lists {twice:?} more than once; the program \
@@ -148,7 +161,9 @@ pub fn compare(
         ));
     }
 
-    if prediction.len() == actual.len() && prediction.iter().zip(actual).all(|(p, a)| *p == a.as_str()) {
+    if prediction.len() == actual.len()
+        && prediction.iter().zip(actual).all(|(p, a)| *p == a.as_str())
+    {
         return Ok(());
     }
 
@@ -156,16 +171,34 @@ pub fn compare(
         .find(|&i| prediction.get(i).copied() != actual.get(i).map(String::as_str))
         .expect("the two orders differ somewhere");
 
-    let width = prediction.iter().map(|l| l.len()).max().unwrap_or(0).max("your prediction".len());
+    let width = prediction
+        .iter()
+        .map(|l| l.len())
+        .max()
+        .unwrap_or(0)
+        .max("your prediction".len());
     let mut msg = format!(
         "Predict the order: your prediction differs from what the program printed at line {}.\n\n",
         first + 1
     );
-    let _ = writeln!(msg, "     #  {:<width$}  |  {}", "your prediction", "actual");
-    let _ = writeln!(msg, "    --  {:-<width$}--+--{:-<w2$}", "", "", w2 = "actual".len().max(20));
+    let _ = writeln!(
+        msg,
+        "     #  {:<width$}  |  {}",
+        "your prediction", "actual"
+    );
+    let _ = writeln!(
+        msg,
+        "    --  {:-<width$}--+--{:-<w2$}",
+        "",
+        "",
+        w2 = "actual".len().max(20)
+    );
     for i in 0..prediction.len().max(actual.len()) {
         let p = prediction.get(i).copied().unwrap_or("(missing)");
-        let a = actual.get(i).map(String::as_str).unwrap_or("(nothing more)");
+        let a = actual
+            .get(i)
+            .map(String::as_str)
+            .unwrap_or("(nothing more)");
         let marker = if i == first {
             "=>"
         } else if p != a {
@@ -175,15 +208,31 @@ pub fn compare(
         };
         let _ = writeln!(msg, "  {marker}{:>2}  {p:<width$}  |  {a}", i + 1);
     }
-    let right = prediction.iter().zip(actual).filter(|(p, a)| **p == a.as_str()).count();
-    let _ = writeln!(msg, "\n{right} of {} lines are in the right place.\n", actual.len());
+    let right = prediction
+        .iter()
+        .zip(actual)
+        .filter(|(p, a)| **p == a.as_str())
+        .count();
+    let _ = writeln!(
+        msg,
+        "\n{right} of {} lines are in the right place.\n",
+        actual.len()
+    );
 
     match (actual.get(first), prediction.get(first)) {
         (Some(real), predicted) => {
             let real_rule = rule_of(real).expect("checked above");
-            let _ = writeln!(msg, "Why {real:?} comes at line {}:\n{}", first + 1, wrap(real_rule));
+            let _ = writeln!(
+                msg,
+                "Why {real:?} comes at line {}:\n{}",
+                first + 1,
+                wrap(real_rule)
+            );
             if let Some(predicted) = predicted {
-                let at = actual.iter().position(|a| a == predicted).expect("known line");
+                let at = actual
+                    .iter()
+                    .position(|a| a == predicted)
+                    .expect("known line");
                 let its_rule = rule_of(predicted).expect("checked above");
                 if its_rule != real_rule {
                     let _ = writeln!(
@@ -231,7 +280,10 @@ pub fn fingerprint<S: AsRef<str>>(lines: &[S]) -> u64 {
 pub fn answer_key(actual: &[String], rules: &[(&str, &str)]) -> String {
     let mut out = String::from("The real order, and the rule behind each line:\n");
     for (i, line) in actual.iter().enumerate() {
-        let rule = rules.iter().find(|(l, _)| l == line).map_or("(no rule given)", |(_, r)| *r);
+        let rule = rules
+            .iter()
+            .find(|(l, _)| l == line)
+            .map_or("(no rule given)", |(_, r)| *r);
         let _ = writeln!(out, "{:>3}. {line}\n{}", i + 1, wrap(rule));
     }
     out
@@ -260,11 +312,7 @@ fn wrap(text: &str) -> String {
 mod tests {
     use super::*;
 
-    const RULES: &[(&str, &str)] = &[
-        ("a", "rule A"),
-        ("b", "rule B"),
-        ("c", "rule C"),
-    ];
+    const RULES: &[(&str, &str)] = &[("a", "rule A"), ("b", "rule B"), ("c", "rule C")];
 
     fn actual() -> Vec<String> {
         ["a", "b", "c"].map(String::from).to_vec()
@@ -279,9 +327,18 @@ mod tests {
     fn a_wrong_prediction_marks_the_first_difference_and_names_both_rules() {
         let report = compare(&["a", "c", "b"], &actual(), RULES, "f.rs").unwrap_err();
         assert!(report.contains("at line 2"), "{report}");
-        assert!(report.contains("=> 2  c"), "the marker sits on line 2:\n{report}");
-        assert!(report.contains("Why \"b\" comes at line 2:\n    rule B"), "{report}");
-        assert!(report.contains("Why \"c\" (your line 2) really comes at line 3:\n    rule C"), "{report}");
+        assert!(
+            report.contains("=> 2  c"),
+            "the marker sits on line 2:\n{report}"
+        );
+        assert!(
+            report.contains("Why \"b\" comes at line 2:\n    rule B"),
+            "{report}"
+        );
+        assert!(
+            report.contains("Why \"c\" (your line 2) really comes at line 3:\n    rule C"),
+            "{report}"
+        );
     }
 
     #[test]
@@ -289,25 +346,38 @@ mod tests {
         let report = compare(&["a", "x"], &actual(), RULES, "f.rs").unwrap_err();
         assert!(report.contains("\"x\""), "{report}");
         assert!(report.contains("never prints"), "{report}");
-        assert!(report.contains("    \"c\""), "lists the known lines:\n{report}");
+        assert!(
+            report.contains("    \"c\""),
+            "lists the known lines:\n{report}"
+        );
     }
 
     #[test]
     fn a_short_prediction_says_lines_are_missing() {
         let report = compare(&["a", "b"], &actual(), RULES, "f.rs").unwrap_err();
         assert!(report.contains("(missing)"), "{report}");
-        assert!(report.contains("has 2 line(s); the program prints 3"), "{report}");
+        assert!(
+            report.contains("has 2 line(s); the program prints 3"),
+            "{report}"
+        );
     }
 
     #[test]
     fn the_answer_key_lists_every_line_with_its_rule() {
         let key = answer_key(&actual(), RULES);
-        assert!(key.contains("  1. a\n    rule A\n  2. b\n    rule B"), "{key}");
+        assert!(
+            key.contains("  1. a\n    rule A\n  2. b\n    rule B"),
+            "{key}"
+        );
     }
 
     #[test]
     fn the_fingerprint_depends_on_the_order() {
-        assert_eq!(fingerprint::<&str>(&[]), 0xcbf2_9ce4_8422_2325, "FNV-1a's offset basis");
+        assert_eq!(
+            fingerprint::<&str>(&[]),
+            0xcbf2_9ce4_8422_2325,
+            "FNV-1a's offset basis"
+        );
         assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["b", "a"]));
         assert_ne!(fingerprint(&["ab"]), fingerprint(&["a", "b"]));
         assert_eq!(fingerprint(&["a", "b"]), fingerprint(&actual()[..2]));
