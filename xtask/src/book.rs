@@ -286,7 +286,9 @@ fn include_target(link: &str) -> Option<(&str, Option<&str>)> {
 
 /// Whether some line has `ANCHOR: name` (mdBook's `ANCHOR:\s*([\w_-]+)`).
 fn has_anchor(content: &str, name: &str) -> bool {
-    content.lines().any(|line| markers_in(line, "ANCHOR:").any(|word| word == name))
+    content
+        .lines()
+        .any(|line| markers_in(line, "ANCHOR:").any(|word| word == name))
 }
 
 /// The anchor names after each `marker` (`ANCHOR:` or `ANCHOR_END:`) in a line, read as mdBook
@@ -468,12 +470,24 @@ mod tests {
                     // ANCHOR: twice\n// ANCHOR_END: twice\n";
         let problems = anchor_problems(file);
         assert_eq!(problems.len(), 3, "{problems:#?}");
-        assert!(problems[0].starts_with("1: `ANCHOR: open` has no `ANCHOR_END: open`"), "{problems:#?}");
-        assert!(problems[1].starts_with("3: `ANCHOR_END: stray` without"), "{problems:#?}");
-        assert!(problems[2].starts_with("6: a second anchor `twice`"), "{problems:#?}");
+        assert!(
+            problems[0].starts_with("1: `ANCHOR: open` has no `ANCHOR_END: open`"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[1].starts_with("3: `ANCHOR_END: stray` without"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[2].starts_with("6: a second anchor `twice`"),
+            "{problems:#?}"
+        );
 
         let reopened = anchor_problems("// ANCHOR: a\n// ANCHOR: a\n// ANCHOR_END: a\n");
-        assert!(reopened[0].starts_with("2: `ANCHOR: a` again"), "{reopened:#?}");
+        assert!(
+            reopened[0].starts_with("2: `ANCHOR: a` again"),
+            "{reopened:#?}"
+        );
     }
 
     #[test]

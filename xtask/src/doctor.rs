@@ -73,7 +73,9 @@ pub fn check_toolchain(rustc_output: &str, required: Version) -> Result<String, 
             fix: "rustup update stable".into(),
         })
     } else {
-        Ok(format!("rustc {found} (the course needs {required} or newer)"))
+        Ok(format!(
+            "rustc {found} (the course needs {required} or newer)"
+        ))
     }
 }
 
@@ -104,7 +106,12 @@ pub fn find_chromium() -> Option<std::path::PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM") {
         return Some(path.into());
     }
-    let names = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
+    let names = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
@@ -156,14 +163,20 @@ mod tests {
         let toml = "[workspace]\nresolver = \"3\"\n\n[workspace.package]\nedition = \"2024\"\n\
                     rust-version = \"1.88\"\n\n[package]\nrust-version = \"1.99\"\n";
         assert_eq!(workspace_rust_version(toml), Some(Version(1, 88, 0)));
-        assert_eq!(workspace_rust_version("[package]\nrust-version = \"1.9\"\n"), None);
+        assert_eq!(
+            workspace_rust_version("[package]\nrust-version = \"1.9\"\n"),
+            None
+        );
     }
 
     #[test]
     fn an_old_compiler_is_a_problem_with_the_update_command() {
         let required = Version(1, 88, 0);
         let old = check_toolchain("rustc 1.87.0 (17067e9ac 2025-05-09)", required).unwrap_err();
-        assert!(old.what.contains("1.87.0") && old.what.contains("1.88.0"), "{old:?}");
+        assert!(
+            old.what.contains("1.87.0") && old.what.contains("1.88.0"),
+            "{old:?}"
+        );
         assert_eq!(old.fix, "rustup update stable");
         assert!(check_toolchain("rustc 1.88.0 (x)", required).is_ok());
         assert!(check_toolchain("rustc 1.95.0 (x)", required).is_ok());
@@ -174,7 +187,10 @@ mod tests {
     fn a_port_in_use_is_a_problem_that_names_a_free_one() {
         let taken = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
-        assert!(!port_is_free(port), "a port we listen on must read as taken");
+        assert!(
+            !port_is_free(port),
+            "a port we listen on must read as taken"
+        );
         let problem = check_port(port).unwrap_err();
         assert!(problem.what.contains(&port.to_string()), "{problem:?}");
         assert!(
@@ -184,7 +200,10 @@ mod tests {
         let suggested: u16 = problem.fix.rsplit(' ').next().unwrap().parse().unwrap();
         assert_ne!(suggested, port);
         drop(taken);
-        assert!(port_is_free(port), "a port nobody listens on must read as free");
+        assert!(
+            port_is_free(port),
+            "a port nobody listens on must read as free"
+        );
         assert!(check_port(port).is_ok());
     }
 }

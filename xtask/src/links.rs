@@ -45,7 +45,11 @@ pub fn check(out: &Path) -> Result<Vec<String>> {
             } else {
                 normalize(&file.parent().unwrap_or(out).join(&path))
             };
-            let dest = if dest.is_dir() { dest.join("index.html") } else { dest };
+            let dest = if dest.is_dir() {
+                dest.join("index.html")
+            } else {
+                dest
+            };
             if !dest.is_file() {
                 problems.push(format!(
                     "{shown}: {attr}=\"{link}\": no file {}",
@@ -59,7 +63,9 @@ pub fn check(out: &Path) -> Result<Vec<String>> {
             let Some(target_html) = pages.get(&dest) else {
                 continue; // an anchor into a non-HTML file (an SVG's element): not checked
             };
-            let target_ids = ids.entry(dest.clone()).or_insert_with(|| anchors(target_html));
+            let target_ids = ids
+                .entry(dest.clone())
+                .or_insert_with(|| anchors(target_html));
             let fragment = percent_decode(&fragment);
             if !target_ids.contains(&fragment) {
                 problems.push(format!(
@@ -195,9 +201,17 @@ fn internal_target(link: &str) -> Option<(String, Option<String>)> {
     let lower = link.to_ascii_lowercase();
     if link.is_empty()
         || link.starts_with("//")
-        || ["http:", "https:", "mailto:", "javascript:", "data:", "tel:", "ftp:"]
-            .iter()
-            .any(|s| lower.starts_with(s))
+        || [
+            "http:",
+            "https:",
+            "mailto:",
+            "javascript:",
+            "data:",
+            "tel:",
+            "ftp:",
+        ]
+        .iter()
+        .any(|s| lower.starts_with(s))
     {
         return None;
     }
@@ -281,7 +295,10 @@ mod tests {
             internal_target("ch01.html?search=x#a%20b"),
             Some(("ch01.html".into(), Some("a%20b".into())))
         );
-        assert_eq!(internal_target("#top"), Some(("".into(), Some("top".into()))));
+        assert_eq!(
+            internal_target("#top"),
+            Some(("".into(), Some("top".into())))
+        );
         assert_eq!(percent_decode("a%20b%E4%BA%8B"), "a b事");
     }
 
@@ -290,8 +307,19 @@ mod tests {
         let ok = "<title>Ch 1 - Book</title><main><h1 id=\"x\"><a href=\"#x\">Ch 1</a></h1></main>";
         assert!(title_problems(ok, true).is_empty());
         let bad = "<title> </title><main><h1 id=\"x\"><a href=\"#x\"></a></h1></main>";
-        assert_eq!(title_problems(bad, true).len(), 2, "{:?}", title_problems(bad, true));
-        assert_eq!(title_problems("<title>T</title>", false), Vec::<String>::new());
-        assert_eq!(title_problems("<title>T</title><h10>x</h10>", true).len(), 1);
+        assert_eq!(
+            title_problems(bad, true).len(),
+            2,
+            "{:?}",
+            title_problems(bad, true)
+        );
+        assert_eq!(
+            title_problems("<title>T</title>", false),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            title_problems("<title>T</title><h10>x</h10>", true).len(),
+            1
+        );
     }
 }

@@ -149,10 +149,8 @@ fn progress_task(watch: bool) -> Result<()> {
         "running each exercise's tests against your code ({} chapters; `cargo test -p <package> --no-fail-fast`)",
         exercises.len()
     ));
-    let runner = ProgressBar::with_draw_target(
-        Some(exercises.len() as u64),
-        ProgressDrawTarget::stderr(),
-    );
+    let runner =
+        ProgressBar::with_draw_target(Some(exercises.len() as u64), ProgressDrawTarget::stderr());
     runner.set_style(
         ProgressStyle::with_template("{spinner} [{bar:20}] {pos}/{len} {msg}")
             .expect("a valid template")
@@ -271,7 +269,10 @@ fn explain(exercise: &Exercise, run: &progress::Run) {
             println!("\nSee all of them: cargo test -p {}", exercise.package);
         }
         Status::NoTests { output } => {
-            println!("cargo ran no test. The end of its output:\n{}", indent(output));
+            println!(
+                "cargo ran no test. The end of its output:\n{}",
+                indent(output)
+            );
         }
         _ => {
             if let Some(first) = progress::first_failure(&run.outcomes) {
@@ -307,7 +308,11 @@ fn watch_loop(root: &Path, exercises: &[Exercise], current: Option<usize>) -> Re
         let exercise = &exercises[i];
         println!(
             "\n==> watching {} (save a file to re-run its tests; Ctrl-C to stop)",
-            exercise.dir.strip_prefix(root).unwrap_or(&exercise.dir).display()
+            exercise
+                .dir
+                .strip_prefix(root)
+                .unwrap_or(&exercise.dir)
+                .display()
         );
         let mut seen = progress::newest_mtime(&exercise.dir);
         loop {
@@ -323,9 +328,9 @@ fn watch_loop(root: &Path, exercises: &[Exercise], current: Option<usize>) -> Re
         println!("{}", list_line(exercise, &run.status));
         if run.status.is_done() {
             println!("\n{} is done!", exercise.title);
-            match (i + 1..exercises.len()).find(|&j| {
-                progress::run(root, &exercises[j]).is_ok_and(|r| !r.status.is_done())
-            }) {
+            match (i + 1..exercises.len())
+                .find(|&j| progress::run(root, &exercises[j]).is_ok_and(|r| !r.status.is_done()))
+            {
                 Some(next) => i = next,
                 None => {
                     println!("Every exercise passes. Well done!");
@@ -358,7 +363,11 @@ fn doctor(port: u16) -> Result<()> {
     let required = d::workspace_rust_version(&manifest)
         .ok_or("the root Cargo.toml has no [workspace.package] rust-version")?;
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let toolchain = match Command::new(&rustc).arg("--version").current_dir(&root).output() {
+    let toolchain = match Command::new(&rustc)
+        .arg("--version")
+        .current_dir(&root)
+        .output()
+    {
         Ok(out) => d::check_toolchain(&String::from_utf8_lossy(&out.stdout), required),
         Err(e) => Err(Problem {
             what: format!("could not run rustc: {e}"),
@@ -368,28 +377,35 @@ fn doctor(port: u16) -> Result<()> {
     report("rustc", toolchain);
 
     step("dependencies fetched and compiled: cargo test --workspace --no-run");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let deps = Command::new(&cargo)
-        .args(["test", "--workspace", "--no-run"])
-        .current_dir(&root)
-        .stdin(std::process::Stdio::null())
-        .output();
+    let deps = cargo_with_spinner(&root, &["test", "--workspace", "--no-run"]);
     report(
         "dependencies",
         match deps {
-            Ok(out) if out.status.success() => {
-                Ok("every crate and test of the workspace compiles".into())
-            }
-            Ok(out) => {
-                let text = String::from_utf8_lossy(&out.stderr);
+            Ok((true, _)) => Ok("every crate and test of the workspace compiles".into()),
+            Ok((false, text)) => {
                 let first = progress::first_compile_error(&text).unwrap_or_else(|| {
-                    text.lines().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+                    text.lines()
+                        .rev()
+                        .take(8)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 });
-                let network = ["failed to download", "failed to get", "Couldn't resolve", "failed to query"]
-                    .iter()
-                    .any(|m| text.contains(m));
+                let network = [
+                    "failed to download",
+                    "failed to get",
+                    "Couldn't resolve",
+                    "failed to query",
+                ]
+                .iter()
+                .any(|m| text.contains(m));
                 Err(Problem {
-                    what: format!("`cargo test --workspace --no-run` failed:\n{}", indent(&first)),
+                    what: format!(
+                        "`cargo test --workspace --no-run` failed:\n{}",
+                        indent(&first)
+                    ),
                     fix: if network {
                         "cargo fetch   (on a network; then run the doctor again)".into()
                     } else {
@@ -417,26 +433,64 @@ fn doctor(port: u16) -> Result<()> {
         },
     );
 
-    step(format!("a free port for `cargo xtask serve` (127.0.0.1:{port})"));
+    step(format!(
+        "a free port for `cargo xtask serve` (127.0.0.1:{port})"
+    ));
     report("port", d::check_port(port));
 
     step("Chromium, for `cargo xtask check-pages` (optional, not needed by learners)");
     match d::find_chromium() {
         Some(path) => println!("  ok    chromium: {}", path.display()),
-        None => println!("  info  chromium: not found (optional); install: apt-get install chromium"),
+        None => {
+            println!("  info  chromium: not found (optional); install: apt-get install chromium")
+        }
     }
 
     println!();
     if problems.is_empty() {
-        println!("Everything is ready: `cargo xtask serve` for the book, `cargo xtask progress` for the exercises.");
+        println!(
+            "Everything is ready: `cargo xtask serve` for the book, `cargo xtask progress` for the exercises."
+        );
         Ok(())
     } else {
-        println!("{} problem(s); run each fix above, then `cargo xtask doctor` again:", problems.len());
+        println!(
+            "{} problem(s); run each fix above, then `cargo xtask doctor` again:",
+            problems.len()
+        );
         for p in &problems {
             println!("  {}", p.fix);
         }
         Err(format!("{} problem(s) found", problems.len()).into())
     }
+}
+
+/// Runs cargo with its stderr read line by line: a spinner shows the latest line (`Compiling
+/// tokio ...`) so a long first build visibly moves; returns success and everything it printed.
+fn cargo_with_spinner(root: &Path, args: &[&str]) -> std::io::Result<(bool, String)> {
+    use std::io::BufRead as _;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(args)
+        .env("CARGO_TERM_COLOR", "never")
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    spinner.set_style(ProgressStyle::with_template("  {spinner} {msg}").expect("a valid template"));
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let mut text = String::new();
+    if let Some(stderr) = child.stderr.take() {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line?;
+            spinner.set_message(line.trim().to_string());
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+    spinner.finish_and_clear();
+    Ok((child.wait()?.success(), text))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,14 +500,18 @@ fn check_pages() -> Result<()> {
     use xtask::pages;
     let Some(chromium) = xtask::doctor::find_chromium() else {
         println!("check-pages: skipped, Chromium is not installed.");
-        println!("Install it with `apt-get install chromium` (Debian/Ubuntu), then run `cargo xtask check-pages` again.");
+        println!(
+            "Install it with `apt-get install chromium` (Debian/Ubuntu), then run `cargo xtask check-pages` again."
+        );
         return Ok(());
     };
     let root = workspace_root();
-    let out = book()?;
+    // Its own build (not target/book), so a `cargo xtask serve` running meanwhile is left alone.
+    let scratch = tempdir(&root)?;
+    let out = xtask::book::build(&root.join("book"), Some(&scratch.join("book")))?;
     let port = xtask::serve::serve_in_background(&out)?;
     let base = format!("http://127.0.0.1:{port}");
-    let profile = tempdir(&root)?;
+    let profile = scratch.join("chromium-profile");
     step(format!(
         "opening every page in headless {} (served at {base}/)",
         chromium.display()
@@ -461,9 +519,14 @@ fn check_pages() -> Result<()> {
 
     let mut problems = Vec::new();
     let page_files = pages::pages(&out)?;
-    let bar = ProgressBar::with_draw_target(Some(page_files.len() as u64), ProgressDrawTarget::stderr());
+    let bar =
+        ProgressBar::with_draw_target(Some(page_files.len() as u64), ProgressDrawTarget::stderr());
     for page in &page_files {
-        let rel = page.strip_prefix(&out).unwrap_or(page).to_string_lossy().replace('\\', "/");
+        let rel = page
+            .strip_prefix(&out)
+            .unwrap_or(page)
+            .to_string_lossy()
+            .replace('\\', "/");
         bar.set_message(rel.clone());
         let visit = pages::visit(&chromium, &profile, &format!("{base}/{rel}"), 3000)?;
         for message in &visit.console {
@@ -475,7 +538,9 @@ fn check_pages() -> Result<()> {
             }
         }
         if !visit.dom.contains("</main>") && !rel.ends_with("toc.html") {
-            problems.push(format!("{rel}: the page has no <main> after its scripts ran"));
+            problems.push(format!(
+                "{rel}: the page has no <main> after its scripts ran"
+            ));
         }
         bar.inc(1);
     }
@@ -485,7 +550,11 @@ fn check_pages() -> Result<()> {
     step("searching for a word of each chapter's title (index.html?search=<word>)");
     let mut searches = Vec::new();
     for page in &page_files {
-        let rel = page.strip_prefix(&out).unwrap_or(page).to_string_lossy().replace('\\', "/");
+        let rel = page
+            .strip_prefix(&out)
+            .unwrap_or(page)
+            .to_string_lossy()
+            .replace('\\', "/");
         let is_chapter = (rel.starts_with("ch") || rel.starts_with("appendix-"))
             && !rel.contains('/')
             && !rel.ends_with("-solution.html");
@@ -493,7 +562,9 @@ fn check_pages() -> Result<()> {
             continue;
         }
         let html = std::fs::read_to_string(page)?;
-        let title = html
+        // The page's own heading, not the menu bar's (`<h1 class="menu-title">`).
+        let main = html.split_once("<main").map_or(html.as_str(), |(_, m)| m);
+        let title = main
             .split_once("<h1")
             .and_then(|(_, rest)| rest.split_once("</h1>"))
             .map(|(h1, _)| strip_tags(h1.split_once('>').map_or(h1, |(_, t)| t)))
@@ -503,19 +574,28 @@ fn check_pages() -> Result<()> {
         }
     }
     // The glossary's Chinese terms (xtask's addition to mdBook's search).
-    if page_files.iter().any(|p| p.ends_with("appendix-glossary.html")) {
+    if page_files
+        .iter()
+        .any(|p| p.ends_with("appendix-glossary.html"))
+    {
         searches.push(("appendix-glossary.html".into(), "事件循环".into()));
     }
     for (rel, term) in &searches {
         let url = format!("{base}/index.html?search={}", percent_encode(term));
         let visit = pages::visit(&chromium, &profile, &url, 5000)?;
         let links = pages::search_result_links(&visit.dom);
-        let found = links.iter().any(|l| l.trim_start_matches("./").starts_with(rel.as_str()));
+        let found = links
+            .iter()
+            .any(|l| l.trim_start_matches("./").starts_with(rel.as_str()));
         println!(
             "  {} search {term:?} -> {} result(s){}",
             if found { "ok  " } else { "FAIL" },
             links.len(),
-            if found { format!(", {rel} among them") } else { format!(", {rel} not among them") }
+            if found {
+                format!(", {rel} among them")
+            } else {
+                format!(", {rel} not among them")
+            }
         );
         if !found {
             problems.push(format!(
@@ -527,7 +607,7 @@ fn check_pages() -> Result<()> {
             problems.push(format!("index.html?search={term}: console: {message}"));
         }
     }
-    let _ = std::fs::remove_dir_all(&profile);
+    let _ = std::fs::remove_dir_all(&scratch);
 
     println!();
     if problems.is_empty() {
@@ -545,7 +625,7 @@ fn check_pages() -> Result<()> {
     }
 }
 
-/// A fresh directory under target/ for Chromium's profile.
+/// A fresh directory under target/tmp for the book and Chromium's profile.
 fn tempdir(root: &Path) -> Result<PathBuf> {
     let dir = root
         .join("target/tmp")

@@ -186,7 +186,10 @@ mod tests {
     fn images_and_svg_images_are_found() {
         let dom = r#"<p><img src="pics/loop.svg" alt="x"><imgx src="no.png"></p>
 <svg><image href="a.png"/><image xlink:href="b&amp;c.png"></image></svg>"#;
-        assert_eq!(image_sources(dom), vec!["pics/loop.svg", "a.png", "b&c.png"]);
+        assert_eq!(
+            image_sources(dom),
+            vec!["pics/loop.svg", "a.png", "b&c.png"]
+        );
     }
 
     #[test]
@@ -195,7 +198,10 @@ mod tests {
 <li><a href="ch02-futures.html?highlight=gen#">F</a></li></ul><a href="after.html">"#;
         assert_eq!(
             search_result_links(dom),
-            vec!["ch01-generators.html?highlight=gen#x", "ch02-futures.html?highlight=gen#"]
+            vec![
+                "ch01-generators.html?highlight=gen#x",
+                "ch02-futures.html?highlight=gen#"
+            ]
         );
         assert!(search_result_links("<ul id=\"other\"></ul>").is_empty());
     }
@@ -207,7 +213,10 @@ mod tests {
             Some("generators")
         );
         assert_eq!(search_term("7. Tokio").as_deref(), Some("tokio"));
-        assert_eq!(search_term("C. Glossary / 术语表").as_deref(), Some("glossary"));
+        assert_eq!(
+            search_term("C. Glossary / 术语表").as_deref(),
+            Some("glossary")
+        );
         assert_eq!(search_term("1. 2."), None);
     }
 

@@ -108,7 +108,8 @@ pub fn parse_libtest(output: &str) -> Vec<TestOutcome> {
     let mut binary = String::new();
     // (binary, test name, lines) of the `---- name stdout ----` block being read.
     let mut block: Option<(String, String, Vec<&str>)> = None;
-    let flush = |block: &mut Option<(String, String, Vec<&str>)>, outcomes: &mut Vec<TestOutcome>| {
+    let flush = |block: &mut Option<(String, String, Vec<&str>)>,
+                 outcomes: &mut Vec<TestOutcome>| {
         if let Some((bin, name, lines)) = block.take()
             && let Some(o) = outcomes
                 .iter_mut()
@@ -262,7 +263,10 @@ pub fn classify(success: bool, output: &str, outcomes: &[TestOutcome]) -> Status
         .collect();
     let untouched = !behaviour.is_empty()
         && behaviour.iter().all(|o| {
-            !o.passed && o.message.as_deref().is_some_and(|m| m.contains(TODO_MESSAGE))
+            !o.passed
+                && o.message
+                    .as_deref()
+                    .is_some_and(|m| m.contains(TODO_MESSAGE))
         });
     if untouched {
         Status::NotStarted { total }
@@ -309,7 +313,9 @@ pub fn first_compile_error(output: &str) -> Option<String> {
     let lines: Vec<&str> = output.lines().collect();
     let start = lines
         .iter()
-        .position(|l| l.starts_with("error[") || (l.starts_with("error:") && !l.contains("could not compile")))
+        .position(|l| {
+            l.starts_with("error[") || (l.starts_with("error:") && !l.contains("could not compile"))
+        })
         .or_else(|| lines.iter().position(|l| l.starts_with("error")))?;
     let block: Vec<&str> = lines[start..]
         .iter()
@@ -375,7 +381,10 @@ pub fn newest_mtime(dir: &Path) -> Option<SystemTime> {
             let path = entry.path();
             let Ok(meta) = entry.metadata() else { continue };
             if meta.is_dir() {
-                if path.file_name().is_some_and(|n| n != "target" && n != ".git") {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n != "target" && n != ".git")
+                {
                     stack.push(path);
                 }
             } else if let Ok(m) = meta.modified() {
@@ -495,7 +504,10 @@ error: 1 target failed:
 
     #[test]
     fn a_passing_behaviour_test_makes_it_in_progress() {
-        let output = STUB.replace("test stage2_then_yields ... FAILED", "test stage2_then_yields ... ok");
+        let output = STUB.replace(
+            "test stage2_then_yields ... FAILED",
+            "test stage2_then_yields ... ok",
+        );
         let outcomes = parse_libtest(&output);
         assert_eq!(
             classify(false, &output, &outcomes),
@@ -552,7 +564,11 @@ error: 1 target failed:
     fn labels() {
         assert_eq!(Status::NotStarted { total: 3 }.label(), "not started");
         assert_eq!(
-            Status::InProgress { passed: 4, total: 9 }.label(),
+            Status::InProgress {
+                passed: 4,
+                total: 9
+            }
+            .label(),
             "4 of 9 tests pass"
         );
         assert_eq!(Status::Done { total: 9 }.label(), "done (9 tests pass)");

@@ -358,7 +358,10 @@ fn the_published_book_links_to_its_repository_and_offers_an_edit_on_every_page()
         _ => None,
     };
     let repo = RepoLinks::from_vars(vars).expect("GITHUB_REPOSITORY is set");
-    assert_eq!(repo.repository_url, "https://github.com/someone/async-course");
+    assert_eq!(
+        repo.repository_url,
+        "https://github.com/someone/async-course"
+    );
     assert_eq!(
         repo.edit_url_template,
         "https://github.com/someone/async-course/edit/main/book/{path}"
@@ -386,7 +389,10 @@ fn the_published_book_links_to_its_repository_and_offers_an_edit_on_every_page()
     book_with_link(&local, "Text.");
     let out = build_with(&local, Some(&local.join("html")), None).unwrap();
     let html = std::fs::read_to_string(out.join("page.html")).unwrap();
-    assert!(!html.contains("/edit/"), "a local build must not invent an edit link");
+    assert!(
+        !html.contains("/edit/"),
+        "a local build must not invent an edit link"
+    );
 
     // A pull request's ref is not a branch: edits go to main.
     let pr = RepoLinks::from_vars(|name| match name {
@@ -395,5 +401,8 @@ fn the_published_book_links_to_its_repository_and_offers_an_edit_on_every_page()
         _ => None,
     })
     .unwrap();
-    assert_eq!(pr.edit_url_template, "https://github.com/a/b/edit/main/book/{path}");
+    assert_eq!(
+        pr.edit_url_template,
+        "https://github.com/a/b/edit/main/book/{path}"
+    );
 }
