@@ -232,11 +232,11 @@ impl indicatif::TermLike for PlainStdout {
         Ok(())
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
-        println!("{s}");
+        println!("{}", s.trim_end());
         Ok(())
     }
     fn write_str(&self, s: &str) -> std::io::Result<()> {
-        print!("{s}");
+        print!("{}", s.trim_end());
         Ok(())
     }
     fn clear_line(&self) -> std::io::Result<()> {

@@ -561,6 +561,39 @@ error: 1 target failed:
     }
 
     #[test]
+    fn watch_sees_a_saved_file_and_ignores_target() {
+        let dir = std::env::temp_dir().join(format!("xtask-progress-watch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::create_dir_all(dir.join("target")).unwrap();
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let set = |path: &Path, t: SystemTime| {
+            std::fs::write(path, "x").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        set(&dir.join("src/lib.rs"), old);
+        assert_eq!(newest_mtime(&dir), Some(old));
+        let newer = old + std::time::Duration::from_secs(5);
+        set(
+            &dir.join("target/build.o"),
+            newer + std::time::Duration::from_secs(5),
+        );
+        assert_eq!(
+            newest_mtime(&dir),
+            Some(old),
+            "files under target/ are not the learner's"
+        );
+        set(&dir.join("src/lib.rs"), newer);
+        assert_eq!(newest_mtime(&dir), Some(newer), "a saved file must be seen");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn labels() {
         assert_eq!(Status::NotStarted { total: 3 }.label(), "not started");
         assert_eq!(
