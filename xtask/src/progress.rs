@@ -244,6 +244,13 @@ impl Status {
 
 /// Decides a status from cargo's exit and output and the tests read from it.
 pub fn classify(success: bool, output: &str, outcomes: &[TestOutcome]) -> Status {
+    // A target that does not compile hides every count (cargo may still have run the others).
+    if !success
+        && output.contains("could not compile")
+        && let Some(error) = first_compile_error(output)
+    {
+        return Status::DoesNotCompile { error };
+    }
     if outcomes.is_empty() {
         if let Some(error) = first_compile_error(output) {
             return Status::DoesNotCompile { error };
@@ -541,6 +548,13 @@ error: 1 target failed:
             }
         );
         assert_eq!(status.label(), "does not compile");
+
+        // A test file that no longer compiles (a changed signature) while the lib's tests ran.
+        let mixed = format!("{STUB}{output}");
+        assert!(matches!(
+            classify(false, &mixed, &parse_libtest(&mixed)),
+            Status::DoesNotCompile { .. }
+        ));
     }
 
     #[test]
