@@ -719,3 +719,135 @@ fn every_image_a_page_references_exists() {
     assert!(seen > 0, "no page shows an image: this check read nothing");
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
+
+/// The lines strictly between `// ANCHOR: name` and `// ANCHOR_END: name`, if both are there.
+fn anchored(text: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let is = |l: &str, tag: &str| l.trim().strip_prefix("// ").and_then(|l| l.strip_prefix(tag)) == Some(name);
+    let start = lines.iter().position(|l| is(l, "ANCHOR: "))?;
+    let end = start + lines[start..].iter().position(|l| is(l, "ANCHOR_END: "))?;
+    Some(lines[start + 1..end].join("\n"))
+}
+
+/// A block fenced ```rust,mdbook-runnable gets mdBook's run button, which sends the included
+/// file to the Rust playground (stable Rust, std only). So it must include, with
+/// `{{#rustdoc_include}}` (which hides the lines outside the anchor but sends them), a whole
+/// program with `fn main` that uses no crate but std, and that root `cargo test` builds (a bin or
+/// example of a listing crate, all of which are default members). Where the same anchor also
+/// exists in another file of that crate (the copy the crate's own code uses), the two must agree.
+#[test]
+fn every_runnable_block_is_a_whole_std_only_program_the_workspace_builds() {
+    let members = default_members();
+    let listings = root().join("book/listings").canonicalize().unwrap();
+    let mut runnable = 0;
+    for (page, line, info, body) in fenced_blocks() {
+        if !info.split([',', ' ']).any(|class| class == "mdbook-runnable") {
+            continue;
+        }
+        runnable += 1;
+        let at = format!("{}:{line}", from_root(&page));
+        let lines: Vec<&str> = body.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+        let [include] = lines[..] else {
+            panic!("{at}: a runnable block holds exactly one include, found {} lines", lines.len())
+        };
+        let target = include.strip_prefix("{{#rustdoc_include ").and_then(|s| s.strip_suffix("}}")).unwrap_or_else(|| {
+            panic!(
+                "{at}: a runnable block must use {{{{#rustdoc_include path:anchor}}}}: `{include}` would send \
+                 the playground only the shown lines, which are not a whole program"
+            )
+        });
+        let (path, anchor) = match target.trim().split_once(':') {
+            Some((p, a)) => (p, Some(a)),
+            None => (target.trim(), None),
+        };
+        let program = page.parent().unwrap().join(path).canonicalize().unwrap_or_else(|e| {
+            panic!("{at}: includes {path}, which cannot be read: {e}")
+        });
+        let shown = from_root(&program);
+
+        // Built by the workspace: a bin or an example of a listing crate.
+        let rest = program.strip_prefix(&listings).unwrap_or_else(|_| {
+            panic!("{at}: runs {shown}, which is not in a crate under book/listings/")
+        });
+        let crate_name = rest.iter().next().unwrap().to_string_lossy().into_owned();
+        let in_crate = rest.strip_prefix(&crate_name).unwrap().to_string_lossy().replace('\\', "/");
+        let crate_dir = format!("book/listings/{crate_name}");
+        assert!(members.contains(&crate_dir), "{at}: {crate_dir} is not a default member");
+        let manifest: toml::Table =
+            read(&root().join(&crate_dir).join("Cargo.toml")).parse().expect("listing Cargo.toml parses");
+        let declared = |kind: &str| {
+            manifest.get(kind).and_then(|t| t.as_array()).into_iter().flatten().any(|t| t.get("path").and_then(|p| p.as_str()) == Some(in_crate.as_str()))
+        };
+        let auto = |key: &str| manifest["package"].get(key).and_then(|v| v.as_bool()) != Some(false);
+        let single = |dir: &str| in_crate.strip_prefix(dir).is_some_and(|f| !f.contains('/') && f.ends_with(".rs"));
+        let built = declared("bin")
+            || declared("example")
+            || (single("src/bin/") && auto("autobins"))
+            || (single("examples/") && auto("autoexamples"));
+        assert!(
+            built,
+            "{at}: {shown} is neither a bin nor an example of {crate_dir} (put it in examples/, or declare \
+             it as a [[bin]]), so `cargo test` would not compile what the run button sends"
+        );
+
+        // A whole program that needs nothing but std.
+        let text = read(&program);
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with("fn main(")),
+            "{at}: {shown} has no `fn main`: mdBook would wrap the code in one, so what runs is not the file `cargo test` compiles"
+        );
+        let mut crates: Vec<String> = ["dependencies", "dev-dependencies"]
+            .iter()
+            .filter_map(|k| manifest.get(*k).and_then(|t| t.as_table()))
+            .flat_map(|t| t.keys().map(|k| k.replace('-', "_")))
+            .collect();
+        crates.push(crate_name.replace('-', "_"));
+        crates.push(manifest["package"]["name"].as_str().unwrap().replace('-', "_"));
+        for (n, l) in text.lines().enumerate() {
+            let l = l.trim_start();
+            let used = l.strip_prefix("pub use ").or_else(|| l.strip_prefix("use ")).or_else(|| l.strip_prefix("extern crate "));
+            if let Some(used) = used {
+                let first = used.trim_start_matches("::").split([':', ';', ' ', '{']).next().unwrap_or("");
+                assert!(
+                    ["std", "core", "alloc", "crate", "self", "super"].contains(&first),
+                    "{}:{}: `{l}`: the playground program may use only std (and core, alloc)",
+                    shown,
+                    n + 1
+                );
+            }
+            for c in &crates {
+                let code = l.split("//").next().unwrap_or("");
+                assert!(
+                    !code.split(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == ':')).any(|w| w.starts_with(&format!("{c}::"))),
+                    "{}:{}: `{l}` uses the crate `{c}`, which the playground does not have",
+                    shown,
+                    n + 1
+                );
+            }
+        }
+
+        // The crate's other copy of the same anchor (if any) says the same.
+        if let Some(anchor) = anchor {
+            let mine = anchored(&text, anchor).unwrap_or_else(|| panic!("{at}: {shown} has no anchor `{anchor}`"));
+            let mut stack = vec![root().join(&crate_dir)];
+            while let Some(dir) = stack.pop() {
+                for entry in fs::read_dir(&dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|x| x == "rs") && path.canonicalize().unwrap() != program {
+                        if let Some(other) = anchored(&read(&path), anchor) {
+                            assert!(
+                                other == mine,
+                                "{at}: the anchor `{anchor}` of {shown} (the runnable program) differs from the one in {}; \
+                                 change both, or the run button runs other code than the crate tests",
+                                from_root(&path)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(runnable > 0, "no block is fenced ```rust,mdbook-runnable: the intro page promises run buttons");
+}
