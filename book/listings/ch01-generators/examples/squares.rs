@@ -1,6 +1,7 @@
 //! Chapter 1's first listing as a whole program, std-only so that the book's ▶ button can run it
 //! on the Rust playground: a Python generator that only yields, written as an iterator.
-//! `cargo run -p generators-listings --example squares` runs it locally.
+//! `cargo run -p generators-listings --example squares` runs it locally. The listing library
+//! compiles this same file as a module (`#[path]` in src/lib.rs) and tests `squares` there.
 
 // ANCHOR: iterator
 /// Python: `def squares(limit): for n in range(1, limit + 1): yield n * n`

@@ -3,32 +3,13 @@
 
 use generators::{Coroutine, CoroutineState, ResumeError};
 
-// ANCHOR: iterator
-/// Python: `def squares(limit): for n in range(1, limit + 1): yield n * n`
-///
-/// A generator that only hands values out is an iterator. Its local variable `n` becomes a field,
-/// because it must outlive each call to `next`.
-pub struct Squares {
-    n: u32,
-    limit: u32,
-}
-
-impl Iterator for Squares {
-    type Item = u32;
-
-    fn next(&mut self) -> Option<u32> {
-        if self.n >= self.limit {
-            return None; // Python would raise StopIteration here
-        }
-        self.n += 1;
-        Some(self.n * self.n)
-    }
-}
-
-pub fn squares(limit: u32) -> Squares {
-    Squares { n: 0, limit }
-}
-// ANCHOR_END: iterator
+// The iterator listing lives in examples/squares.rs, a whole std-only program, because the book's
+// run button sends that file to the playground; the library compiles the same file as a module,
+// so there is one copy, and the tests below test it.
+#[allow(dead_code, reason = "the program's `main` is for the playground and `cargo run`")]
+#[path = "../examples/squares.rs"]
+mod squares_program;
+pub use squares_program::{Squares, squares};
 
 // ANCHOR: greeter
 /// Python:

@@ -1,7 +1,9 @@
 //! Pin projection as a whole program, std-only so that the book's ▶ button can run it on the
 //! Rust playground: `Counted` wraps a future that is not `Unpin` (an async block holding a
 //! reference to its own local across an `.await`) and reaches it through the pin.
-//! `cargo run -p hand-futures-listings --example counted` runs it locally.
+//! `cargo run -p hand-futures-listings --example counted` runs it locally. The listing library
+//! compiles this same file as part of its module `pin` (`#[path]` in src/pin.rs) and tests
+//! `Counted` there.
 
 use std::future::Future;
 use std::pin::{Pin, pin};

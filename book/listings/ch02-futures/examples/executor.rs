@@ -1,7 +1,9 @@
 //! Chapter 2's tracing executor as a whole program, std-only so that the book's ▶ button can run
 //! it on the Rust playground: a waker that sends on a channel, an executor that sleeps on the
 //! channel between polls, and a future that a worker thread completes and wakes.
-//! `cargo run -p hand-futures-listings --example executor` runs it locally.
+//! `cargo run -p hand-futures-listings --example executor` runs it locally. The listing library
+//! compiles this same file as its module `executor` (`#[path]` in src/executor.rs), so
+//! `ch02-poll-trace` runs this `ChannelWaker` and `run_traced` too.
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -1,7 +1,8 @@
 //! `thread::park` and `Thread::unpark` as a whole program, std-only so that the book's ▶ button
 //! can run it on the Rust playground: the park token, a one-shot "ready" signal between two
 //! threads, and which thread an `unpark` reaches.
-//! `cargo run -p hand-futures-listings --example park` runs it locally.
+//! `cargo run -p hand-futures-listings --example park` runs it locally. The listing library
+//! compiles this same file as its module `park` (`#[path]` in src/park.rs) and tests it there.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

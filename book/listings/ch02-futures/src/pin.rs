@@ -50,48 +50,13 @@ pub fn greetings(go_ahead: Slot<()>) -> Vec<BoxGreeting> {
 }
 // ANCHOR_END: box_pin
 
-// ANCHOR: projection
-/// Wraps a future and counts how often it was polled: a hand-written future that holds a child
-/// future, as chapter 5's `timeout` and `select` do. `F` may be `!Unpin`, so `Counted` may be
-/// too: the auto trait makes `Counted<F>: Unpin` exactly when `F: Unpin`, which is what the
-/// projection below needs (rule 1 below). Do not write `impl<F> Unpin for Counted<F>`.
-pub struct Counted<F> {
-    inner: F,  // structurally pinned: when the Counted is pinned, so is `inner`
-    polls: u32, // not pinned: a plain counter that may be changed through `&mut`
-}
-
-impl<F> Counted<F> {
-    pub fn new(inner: F) -> Self {
-        Counted { inner, polls: 0 }
-    }
-
-    /// The pin projection: from a pinned `Counted` to a pinned `inner` and a plain `&mut polls`.
-    fn project(self: Pin<&mut Self>) -> (Pin<&mut F>, &mut u32) {
-        // SAFETY: `get_unchecked_mut` hands out `&mut Self`, which we promise not to use to move
-        // anything out of the pinned `Counted`. We only split it into its two fields: `inner`
-        // goes back behind a `Pin` at once (it is pinned because `self` is: `Counted` has no
-        // `Drop` that moves it, no method that moves it out of a pinned `Counted`, and is
-        // `Unpin` only when `F` is), and `polls` is never pinned, so `&mut u32` is fine.
-        unsafe {
-            let this = self.get_unchecked_mut();
-            (Pin::new_unchecked(&mut this.inner), &mut this.polls)
-        }
-    }
-}
-
-impl<F: Future> Future for Counted<F> {
-    type Output = (F::Output, u32);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (inner, polls) = self.project();
-        *polls += 1;
-        match inner.poll(cx) {
-            Poll::Ready(output) => Poll::Ready((output, *polls)),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-// ANCHOR_END: projection
+// `Counted` lives in examples/counted.rs, a whole std-only program (wrapping an async block that
+// is not `Unpin`), because the book's run button sends that file to the playground; the library
+// compiles the same file as a module, so the tests below test the one copy the book shows.
+#[allow(dead_code, reason = "the program's `main` is for the playground and `cargo run`")]
+#[path = "../examples/counted.rs"]
+mod counted;
+pub use counted::Counted;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! The book shows the output of `ch02-poll-trace -- lazy` under the "Calling an async fn runs
-//! nothing" listing, whose ▶ button runs the standalone `ch02-lazy` instead. A reader who
-//! presses it must see what the page shows.
+//! nothing" listing, whose ▶ button runs the standalone `ch02-lazy` instead. Both run the same
+//! code (the library compiles src/bin/lazy.rs as its module `lazy`), but each has its own `main`
+//! printing it; a reader who presses the button must see what the page shows.
 
 use std::process::Command;
 
@@ -15,7 +16,7 @@ fn the_runnable_lazy_program_prints_what_the_book_shows() {
     assert!(
         printed == shown,
         "src/bin/lazy.rs (the program behind the book's run button) prints something other than \
-         the output the page shows (book/src/generated/ch02-lazy.txt, from src/lazy.rs); keep \
-         the two programs' code equal.\n--- in the book ---\n{shown}\n--- ch02-lazy prints ---\n{printed}"
+         the output the page shows (book/src/generated/ch02-lazy.txt, from `ch02-poll-trace -- \
+         lazy`); keep the two `main`s printing the same lines.\n--- in the book ---\n{shown}\n--- ch02-lazy prints ---\n{printed}"
     );
 }

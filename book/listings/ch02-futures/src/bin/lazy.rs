@@ -1,7 +1,9 @@
 //! "Calling an `async fn` runs nothing" as a whole program, std-only so that the book's ▶ button
 //! can run it on the Rust playground. It prints what `ch02-poll-trace -- lazy` prints (the book
 //! shows that output; tests/runnable_output.rs keeps the two equal).
-//! `cargo run -p hand-futures-listings --bin ch02-lazy` runs it locally.
+//! `cargo run -p hand-futures-listings --bin ch02-lazy` runs it locally. The listing library
+//! compiles this same file as its module `lazy` (`#[path]` in src/lazy.rs), so `ch02-poll-trace`
+//! and the tests run this code too.
 
 use std::cell::RefCell;
 use std::future::Future;
