@@ -70,7 +70,8 @@ pub async fn stream_answer<R: Runtime>(
     out: &Transcript,
 ) -> Answer {
     // TODO(ch10) stage 3: loop over the stream's `poll_next` (through `std::future::poll_fn`),
-    //   checking `interrupt.poll_fired(cx)` first at every step.
+    //   checking `interrupt.poll_fired(cx)` first at every step. `answer.as_mut().poll_next(cx)`
+    //   needs no `use futures_core::Stream` (a trait object's own methods need no import).
     let _ = (rt, answer, interrupt, out);
     todo!("stream_answer: show tokens as they arrive, stop on the interrupt (stage 3)")
 }

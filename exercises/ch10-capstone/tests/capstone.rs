@@ -67,10 +67,38 @@ where
 {
     quiet_tool_panics();
     watchdog_causes(causes, move || {
-        let result = catch_unwind(AssertUnwindSafe(|| match rt {
-            Rt::Own => OwnRuntime::block_on(VirtualClock::new(), own),
-            Rt::Tokio => TokioRuntime::block_on(true, tokio),
-        }));
+        // The runtime runs on a thread of its own, named like the test, so that a test tool
+        // that finds the state locked can raise the alarm (`raise_lock_alarm`) while that
+        // thread is stuck in a second `lock()`; this thread then fails the test at once.
+        let name = thread::current().name().unwrap_or("test").to_owned();
+        let (done_tx, done_rx) = mpsc::channel();
+        let scenario = thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| match rt {
+                    Rt::Own => OwnRuntime::block_on(VirtualClock::new(), own),
+                    Rt::Tokio => TokioRuntime::block_on(true, tokio),
+                }));
+                let _ = done_tx.send(result);
+            })
+            .expect("could not start the runtime's thread");
+        let result = loop {
+            match done_rx.recv_timeout(ms(10)) {
+                Ok(result) => {
+                    let _ = scenario.join();
+                    break result;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the runtime's thread ended without a result")
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let alarm = lock_alarms().remove(&name);
+                    if let Some(alarm) = alarm {
+                        panic!("on the {rt:?} runtime, {alarm}");
+                    }
+                }
+            }
+        };
         match result {
             Ok(value) => value,
             Err(payload) => {
@@ -88,6 +116,34 @@ where
             }
         }
     })
+}
+
+/// Alarms raised by test tools, by the name of the runtime's thread (the test's name).
+static LOCK_ALARMS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+/// The alarms, readable even after a panic elsewhere poisoned their lock.
+fn lock_alarms() -> std::sync::MutexGuard<'static, BTreeMap<String, String>> {
+    LOCK_ALARMS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Called by a test tool that found the agent's state locked as it started. The runtime's
+/// thread is about to freeze in the next `lock()` of that mutex, so the test fails now, with
+/// this message, instead of at the watchdog's limit.
+fn raise_lock_alarm(tool: &str) {
+    let Some(name) = thread::current().name().map(str::to_owned) else {
+        return;
+    };
+    lock_alarms().entry(name).or_insert_with(|| {
+        format!(
+            "tool `{tool}` found the agent's state locked when it started: a std `MutexGuard` \
+             is alive across an `.await` in your code (a `let mut s = state.lock().unwrap();` \
+             at the top of the function, say). The next `lock()` on this one thread never \
+             returns, so the agent is frozen. Lock, change, and let the guard go in a block \
+             that contains no `.await`"
+        )
+    });
 }
 
 /// The tests' tools panic on purpose ("... exploded"); the runtime catches those panics, so
@@ -176,6 +232,9 @@ impl Bench {
         Tool::new(name.clone(), async move {
             let _flag = flag;
             let locked = state.try_lock().is_err();
+            if locked {
+                raise_lock_alarm(&name);
+            }
             let now = rt.now();
             bench.update(&name, |log| {
                 log.started = Some(now);
@@ -473,6 +532,9 @@ struct ToolRun {
     state_after: (Vec<String>, u64),
     /// What the state said about running tools at 1.5 s, read by a probe task.
     running_at_1_5: Option<Vec<String>>,
+    /// The tools whose futures had been dropped 5 s after `run_tools` returned, while the
+    /// runtime still ran (when it shuts down, it drops every task, even a detached one).
+    dropped_before_shutdown: Vec<String>,
 }
 
 /// Runs `tools` (name, ms, ending) through `run_tools` with `limit_ms`, then lets 5 more seconds
@@ -500,6 +562,14 @@ async fn tool_run<R: Runtime>(
     let returned_at = rt.now();
     let running_at_1_5 = probe.await.ok().flatten();
     rt.sleep(Duration::from_secs(5)).await;
+    let dropped_before_shutdown = bench
+        .logs
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, log)| log.dropped)
+        .map(|(name, _)| name.clone())
+        .collect();
     let state_after = {
         let state = state.lock().unwrap();
         (state.running.clone(), state.tool_calls)
@@ -511,6 +581,7 @@ async fn tool_run<R: Runtime>(
         bench,
         state_after,
         running_at_1_5,
+        dropped_before_shutdown,
     }
 }
 
@@ -622,9 +693,19 @@ fn stage2_tools_run_concurrently_with_reports_in_input_order() {
         );
         transcripts.push(run.lines);
     }
+    let late_ticks = transcripts
+        .iter()
+        .any(|lines| lines.iter().any(|l| l.ends_with("... waiting for ")));
     assert_eq!(
-        transcripts[0], transcripts[1],
-        "the two runtimes said different things for the same tools (own first, tokio second)"
+        transcripts[0],
+        transcripts[1],
+        "the two runtimes said different things for the same tools (own first, tokio second){}",
+        if late_ticks {
+            ": one ticker kept saying `... waiting for` after the tools were done, so its handle \
+             detached it instead of aborting it (stage 1's `spawn` on that runtime)"
+        } else {
+            ""
+        }
     );
 }
 
@@ -662,10 +743,19 @@ fn stage2_a_hanging_tool_is_cut_off_by_the_overall_limit() {
              `TimedOut`"
         );
         assert!(
-            run.bench.log("stuck").dropped,
-            "on the {rt:?} runtime, the timed-out tool's future was never dropped: its task is \
-             still running. Every task handle you keep must abort on drop (stage 1's `spawn`), \
-             and whatever holds them must be dropped when the timeout fires"
+            run.dropped_before_shutdown.iter().any(|n| n == "stuck"),
+            "on the {rt:?} runtime, the timed-out tool's future was still alive 5 s after \
+             `run_tools` returned{}: its task kept running. {}",
+            if run.bench.log("stuck").dropped {
+                " (it was dropped only when the runtime shut down)"
+            } else {
+                ""
+            },
+            "Most likely its handle DETACHED the task when it was dropped: a plain JoinHandle \
+             (chapter 4's, and tokio's) does. Stage 1's `spawn` must hold the handle in \
+             something whose `Drop` aborts it (`gather::AbortOnDrop`; for tokio a struct whose \
+             `Drop` calls `JoinHandle::abort`). Otherwise, whatever holds the tools' handles \
+             (the watchers) was not dropped when the timeout fired"
         );
         assert!(
             run.lines

@@ -186,19 +186,17 @@ pub async fn run_session<R: Runtime, M: Model<R>>(
     state: SharedState,
     out: Transcript,
 ) {
-    let mut reader = Some(reader);
+    let mut reader = reader;
     loop {
-        // The reader travels to a blocking thread and back with the line.
-        let mut taken = reader
-            .take()
-            .expect("the reader came back from the last read");
+        // The reader travels to a blocking thread and back with the line: moved into the
+        // closure, it is gone from this function until the assignment below puts it back.
         let (back, line) = rt
             .spawn_blocking(move || {
-                let line = taken.read_line();
-                (taken, line)
+                let line = reader.read_line();
+                (reader, line)
             })
             .await;
-        reader = Some(back);
+        reader = back;
         let Some(line) = line else {
             out.say(rt.now(), "(end of input)");
             break;
