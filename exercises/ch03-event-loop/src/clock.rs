@@ -23,6 +23,14 @@ pub trait Clock {
     fn now(&self) -> Duration;
     /// Waits, on the loop's thread, until `deadline` or until the thread is unparked.
     fn idle_until(&self, deadline: Option<Duration>);
+
+    /// For a clock whose `idle_until` waits somewhere `Thread::unpark` cannot reach (chapter 8's
+    /// reactor waits in the OS poller): a thread-safe callback that ends that wait early. The
+    /// loop calls it, from other threads, whenever it unparks its thread for new work. The
+    /// default, `None`, is right for every clock that waits by parking the thread.
+    fn interrupter(&self) -> Option<Arc<dyn Fn() + Send + Sync>> {
+        None
+    }
 }
 // ANCHOR_END: clock
 

@@ -200,22 +200,35 @@ pub(crate) struct Remote {
     /// Set while a run is in progress.
     pub(crate) loop_thread: Mutex<Option<Thread>>,
     pub(crate) closed: AtomicBool,
+    /// The clock's `interrupter`, if it has one (chapter 8): called with the unpark.
+    pub(crate) interrupt: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 // ANCHOR_END: state
 
 impl Remote {
-    fn new() -> Self {
+    fn new(interrupt: Option<Arc<dyn Fn() + Send + Sync>>) -> Self {
         Remote {
             queue: Mutex::new(VecDeque::new()),
             loop_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
+            interrupt,
         }
     }
 
     /// Wakes the loop's thread if it is idling; harmless if it is busy (the next park returns).
+    /// From another thread it also calls the clock's interrupter, if any: a loop waiting in
+    /// the OS poller (chapter 8) is not parked. From the loop's own thread there is nothing to
+    /// interrupt: the loop looks at its queue before it waits again.
     pub(crate) fn unpark(&self) {
-        if let Some(thread) = self.loop_thread.lock().unwrap().as_ref() {
-            thread.unpark();
+        let other_thread = match self.loop_thread.lock().unwrap().as_ref() {
+            Some(thread) => {
+                thread.unpark();
+                thread.id() != std::thread::current().id()
+            }
+            None => false,
+        };
+        if other_thread && let Some(interrupt) = &self.interrupt {
+            interrupt();
         }
     }
 
@@ -326,6 +339,7 @@ impl EventLoop {
 
     /// A loop on the given clock, e.g. a [`VirtualClock`](crate::VirtualClock) in tests.
     pub fn with_clock(clock: impl Clock + 'static) -> Self {
+        let interrupt = clock.interrupter();
         EventLoop {
             shared: Rc::new(Shared {
                 clock: Box::new(clock),
@@ -339,7 +353,7 @@ impl EventLoop {
                     panics: Vec::new(),
                     clean_timers_at: MIN_CLEAN_TIMERS_AT,
                 }),
-                remote: Arc::new(Remote::new()),
+                remote: Arc::new(Remote::new(interrupt)),
                 locals: RefCell::new(HashMap::new()),
             }),
         }
