@@ -300,13 +300,12 @@ impl Clock for ReactorClock {
             Err(error) => panic!("the OS poller failed: {error}"),
         }
     }
-}
 
-impl ReactorClock {
     /// `RemoteHandle::call_soon_threadsafe` (every chapter 4 waker) unparks the loop's thread,
     /// but a thread blocked in `Poll::poll` is not parked: it is in the kernel. This callback
-    /// is what the loop calls as well, from any thread: it makes a waiting `poll` return.
-    pub fn interrupter(&self) -> Option<Arc<dyn Fn() + Send + Sync>> {
+    /// is what the loop calls as well, from other threads: it makes a waiting `poll` return
+    /// (or the next one, if nobody is polling yet).
+    fn interrupter(&self) -> Option<Arc<dyn Fn() + Send + Sync>> {
         let waker = self.reactor.inner.waker.clone();
         Some(Arc::new(move || {
             // An error means the poller is gone, and the loop with it: nobody to wake.
