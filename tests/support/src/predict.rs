@@ -181,11 +181,7 @@ pub fn compare(
         "Predict the order: your prediction differs from what the program printed at line {}.\n\n",
         first + 1
     );
-    let _ = writeln!(
-        msg,
-        "     #  {:<width$}  |  {}",
-        "your prediction", "actual"
-    );
+    let _ = writeln!(msg, "     #  {:<width$}  |  actual", "your prediction");
     let _ = writeln!(
         msg,
         "    --  {:-<width$}--+--{:-<w2$}",
