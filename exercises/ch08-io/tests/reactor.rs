@@ -450,25 +450,33 @@ fn stage2_accept_connect_and_one_round_trip() {
 }
 
 #[test]
-fn stage2_a_loop_on_the_real_clock_serves_a_client_too() {
-    watchdog_causes(READY_CAUSES, || {
-        // Wall-clock time: the loop waits in the poller until an event (there is no timer).
-        let (event_loop, _reactor) = io_loop(Time::Real).expect("an OS poller");
-        let back = event_loop
-            .run_until_complete(async {
-                let listener = TcpListener::bind(loopback()).unwrap();
-                let addr = listener.local_addr().unwrap();
-                let client = spawn(client(addr, b"on real time\n".to_vec()));
-                let (stream, _) = listener.accept().await.expect("accept");
-                let mut buf = [0u8; 64];
-                let n = stream.read(&mut buf).await.expect("read");
-                stream.write_all(&buf[..n]).await.expect("write");
-                drop(stream);
-                output(client).await
-            })
-            .expect("the loop ran");
-        assert_eq!(back.expect("the client's round trip"), b"on real time\n");
-    });
+fn stage2_the_loop_on_the_real_clock_serves_a_client_too() {
+    watchdog_causes(
+        &[
+            "async_io clears readiness after a call that succeeded (edge-triggered treated as level): the \
+             client's echo and end-of-file arrive as one event, and the second read waits for another",
+            "Registration::async_io retries after WouldBlock without clear_ready, spinning inside one poll",
+            "Reactor::turn does not wake the wakers of the direction an event reports",
+        ],
+        || {
+            // Wall-clock time: the loop waits in the poller until an event (there is no timer).
+            let (event_loop, _reactor) = io_loop(Time::Real).expect("an OS poller");
+            let back = event_loop
+                .run_until_complete(async {
+                    let listener = TcpListener::bind(loopback()).unwrap();
+                    let addr = listener.local_addr().unwrap();
+                    let client = spawn(client(addr, b"on real time\n".to_vec()));
+                    let (stream, _) = listener.accept().await.expect("accept");
+                    let mut buf = [0u8; 64];
+                    let n = stream.read(&mut buf).await.expect("read");
+                    stream.write_all(&buf[..n]).await.expect("write");
+                    drop(stream);
+                    output(client).await
+                })
+                .expect("the loop ran");
+            assert_eq!(back.expect("the client's round trip"), b"on real time\n");
+        },
+    );
 }
 
 #[test]
