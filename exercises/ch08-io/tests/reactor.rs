@@ -339,6 +339,93 @@ fn stage1_a_task_polled_again_is_stored_once() {
 }
 
 #[test]
+fn stage1_every_turn_counts_itself() {
+    watchdog_causes(STAGE1_CAUSES, || {
+        let reactor = Reactor::new().unwrap();
+        for expected in 1..=3 {
+            reactor
+                .turn(Some(Duration::ZERO))
+                .expect("the OS poller works");
+            assert_eq!(
+                reactor.turns(),
+                expected,
+                "after {expected} call(s) of turn, reactor.turns() is {}: turn must count the turn (add one \
+                 to self.inner.turns each call); the course's busy-loop meter reads it",
+                reactor.turns()
+            );
+        }
+    });
+}
+
+thread_local! {
+    /// What `ReEnter`'s wake runs (a waker must be `Send`; the reactor is not, so its code lives here).
+    static ON_WAKE: std::cell::RefCell<Option<Box<dyn Fn()>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A waker whose `wake` runs this thread's `ON_WAKE` (the test calls `turn` on this thread).
+struct ReEnter;
+
+impl std::task::Wake for ReEnter {
+    fn wake(self: Arc<Self>) {
+        ON_WAKE.with(|on_wake| {
+            if let Some(on_wake) = on_wake.borrow().as_ref() {
+                on_wake();
+            }
+        });
+    }
+}
+
+const REENTERED: &str = "woke a waker while the reactor's sources were borrowed (the `already borrowed` panic \
+    above): take the wakers out, end the borrow, then wake. A waker is arbitrary code: this one registers a \
+    socket and counts a registration's waiters, which borrow the sources table and the wakers list";
+
+#[test]
+fn stage1_a_waker_may_use_the_reactor_while_it_is_woken() {
+    watchdog_causes(STAGE1_CAUSES, || {
+        let reactor = Reactor::new().unwrap();
+        let (ours, mut peer) = std_pair();
+        let mut ours = mio_stream(ours);
+        let registration = Rc::new(reactor.register(&mut ours).expect("register"));
+        let ran = Rc::new(Cell::new(false));
+        {
+            let (reactor, registration, ran) = (reactor.clone(), registration.clone(), ran.clone());
+            ON_WAKE.with(|on_wake| {
+                *on_wake.borrow_mut() = Some(Box::new(move || {
+                    let reentered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let (other, _other_peer) = std_pair();
+                        let mut other = mio_stream(other);
+                        drop(
+                            reactor
+                                .register(&mut other)
+                                .expect("register from inside wake"),
+                        );
+                        let _ = registration.waiters(Direction::Read);
+                    }));
+                    if reentered.is_err() {
+                        panic!("{REENTERED}");
+                    }
+                    ran.set(true);
+                }))
+            });
+        }
+        let waker = Waker::from(Arc::new(ReEnter));
+        let poll = registration.poll_ready(&mut Context::from_waker(&waker), Direction::Read);
+        assert!(
+            poll.is_pending(),
+            "poll_ready(Read) on a socket the reactor never reported ready returned {poll:?}"
+        );
+        peer.write_all(b"x").unwrap();
+        turn_until(&reactor, || ran.get());
+        ON_WAKE.with(|on_wake| on_wake.borrow_mut().take());
+        assert!(
+            ran.get(),
+            "a byte arrived, yet the waiting reader's waker was never woken: turn must wake the wakers \
+             stored for the direction an event reports"
+        );
+    });
+}
+
+#[test]
 fn stage1_a_wake_from_another_thread_ends_the_wait_on_the_poller() {
     watchdog_causes(
         &[
@@ -348,7 +435,15 @@ fn stage1_a_wake_from_another_thread_ends_the_wait_on_the_poller() {
              thread (the chapter 3 loop must also call its clock's interrupter)",
         ],
         || {
-            run_io(|_reactor| async {
+            run_io(|reactor| async move {
+                // First a timer: the loop goes idle, so its idle step calls Reactor::turn before
+                // anything else happens (a loop that never reaches turn proves nothing here).
+                sleep(Duration::from_millis(1)).await;
+                assert!(
+                    reactor.turns() > 0,
+                    "the loop went idle and Reactor::turn ran, yet reactor.turns() is still 0: turn must \
+                     count the turn (self.inner.turns) before it polls"
+                );
                 let (to_thread, waker_rx) = mpsc::channel::<Waker>();
                 let woken = Arc::new(AtomicBool::new(false));
                 let flag = woken.clone();
@@ -657,6 +752,7 @@ fn stage2_accept_takes_every_waiting_connection() {
 
 const SERVER_CAUSES: &[&str] = &[
     "serve_echo serves one client at a time (awaits echo before the next accept): spawn a task per client",
+    "a client's task never ends: echo must return when read gives Ok(0) (end-of-file)",
     "echo stops before end-of-file, or never writes back what it read",
     "accept or read loses a wake (see stage 2)",
 ];
@@ -740,7 +836,8 @@ fn stage3_two_hundred_clients_at_once_each_get_their_own_bytes_back() {
             assert!(
                 all.is_ok(),
                 "{finished} of {CLIENTS} clients got their echo, then everything waited forever (the server \
-                 accepted {} and finished {})",
+                 accepted {} and finished {}). Few accepts: serve_echo serves one client at a time (awaits \
+                 echo before the next accept); spawn a task per client. All accepted: echo or read never ends",
                 stats.accepted.get(),
                 stats.served.get()
             );
@@ -752,12 +849,10 @@ fn stage3_two_hundred_clients_at_once_each_get_their_own_bytes_back() {
             );
             assert!(
                 !server.is_finished(),
-                "serve_echo returned although its listener is open"
+                "serve_echo returned although its listener is open: it accepts until the listener is closed"
             );
-            listener.close();
-            output(server)
-                .await
-                .expect("serve_echo returns Ok(()) once its listener is closed");
+            // Stopping it by closing the listener is stage 4; here the task is simply dropped.
+            server.abort();
         });
     });
 }
@@ -811,9 +906,12 @@ fn stage3_a_client_that_disconnects_mid_message_is_reported_and_the_server_goes_
             let quitter_addr = quitter.local_addr().unwrap();
             quitter.write_all(b"half a mess").await.unwrap();
             quitter.shutdown_write().unwrap();
-            let _ = or_stuck(read_to_end(&quitter))
-                .await
-                .expect("the server never closed the quitter's connection");
+            if or_stuck(read_to_end(&quitter)).await.is_err() {
+                panic!(
+                    "the server never closed the quitter's connection: after end-of-file, echo returns \
+                     (an Err for the cut-off line) and the client's task ends, dropping its stream"
+                );
+            }
             drop(quitter);
             sleep(Duration::from_secs(1)).await;
             assert!(
@@ -823,8 +921,10 @@ fn stage3_a_client_that_disconnects_mid_message_is_reported_and_the_server_goes_
             );
             let back = or_stuck(client(addr, b"still there?\n".to_vec()))
                 .await
-                .expect("after one client's error, the next client was never served")
-                .expect("the next client");
+                .unwrap_or_else(|()| {
+                    panic!("after one client's error, the next client was never served: the accept loop must go on")
+                })
+                .expect("the next client connects, sends and reads its echo");
             assert_eq!(back, b"still there?\n");
             let failures = stats.failures.borrow().clone();
             assert!(
@@ -835,8 +935,8 @@ fn stage3_a_client_that_disconnects_mid_message_is_reported_and_the_server_goes_
                  Err(incomplete_message(n)) at end-of-file after an incomplete line, and the client's task \
                  records it with stats.record_failure(peer, &error)"
             );
-            listener.close();
-            output(server).await.unwrap();
+            // Stopping it by closing the listener is stage 4; here the task is simply dropped.
+            server.abort();
         });
     });
 }
@@ -885,16 +985,22 @@ fn stage3_echo_counts_what_it_echoed_and_flags_an_incomplete_line() {
 fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
     watchdog_causes(
         &[
-            "TcpListener::close does not wake the stored wakers",
+            "TcpListener::close does not wake the stored wakers (accept never ends after close)",
             "poll_ready does not check `closed`",
         ],
         || {
             run_io(|reactor| async move {
                 let listener = Rc::new(TcpListener::bind(loopback()).unwrap());
+                // How many of the three accepts have ended, in whatever order they end.
+                let ended = Rc::new(Cell::new(0));
                 let waiting: Vec<_> = (0..3)
                     .map(|_| {
-                        let listener = listener.clone();
-                        spawn(async move { listener.accept().await.map(|_| ()) })
+                        let (listener, ended) = (listener.clone(), ended.clone());
+                        spawn(async move {
+                            let result = listener.accept().await.map(|_| ());
+                            ended.set(ended.get() + 1);
+                            result
+                        })
                     })
                     .collect();
                 sleep(Duration::from_secs(1)).await;
@@ -904,12 +1010,11 @@ fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
                 );
                 let turns = reactor.turns();
                 listener.close();
-                let mut ended = 0;
                 let all = or_stuck(async {
                     for task in waiting {
                         let result = output(task).await;
                         match result {
-                            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => ended += 1,
+                            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
                             other => panic!(
                                 "an accept waiting when the listener closed ended with {other:?}, not \
                                  Err(listener_closed())"
@@ -918,6 +1023,7 @@ fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
                     }
                 })
                 .await;
+                let ended = ended.get();
                 assert!(
                     all.is_ok(),
                     "{ended} of 3 accepts waiting on a closed listener ended; the others wait forever: close must \
@@ -928,9 +1034,9 @@ fn stage4_closing_the_listener_wakes_every_pending_accept_with_an_error() {
                     reactor.turns() - turns <= 2,
                     "closing should not need the OS poller to wake anyone"
                 );
-                let late = or_stuck(listener.accept())
-                    .await
-                    .expect("accept on a closed listener waited forever");
+                let late = or_stuck(listener.accept()).await.unwrap_or_else(|()| {
+                    panic!("accept on a closed listener waited forever: poll_ready must check `closed` first")
+                });
                 assert!(
                     late.is_err(),
                     "accept on a closed listener succeeded: it fails at once"
@@ -945,7 +1051,8 @@ fn stage4_serve_echo_returns_ok_when_its_listener_is_closed() {
     watchdog_causes(
         &[
             "serve_echo keeps accepting after the listener closed (check listener.is_closed() on an accept error)",
-            "TcpListener::close does not wake the waiting accept",
+            "TcpListener::close does not wake the waiting accept (accept never ends after close)",
+            "poll_ready does not check `closed`",
         ],
         || {
             run_io(|_| async {
@@ -954,9 +1061,12 @@ fn stage4_serve_echo_returns_ok_when_its_listener_is_closed() {
                 let server = spawn(serve_echo(listener.clone(), stats.clone()));
                 sleep(Duration::from_secs(1)).await;
                 listener.close();
-                let result = or_stuck(output(server))
-                    .await
-                    .expect("serve_echo never returned after close");
+                let result = or_stuck(output(server)).await.unwrap_or_else(|()| {
+                    panic!(
+                        "serve_echo never returned after close: its accept ends with an error once the \
+                         listener is closed, and serve_echo returns Ok(()) when listener.is_closed()"
+                    )
+                });
                 assert!(
                     result.is_ok(),
                     "serve_echo on a closed listener returned {result:?}: closing is how a server is told to \
