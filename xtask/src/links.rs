@@ -112,7 +112,8 @@ fn element_text(html: &str, tag: &str) -> Option<String> {
     None
 }
 
-fn strip_tags(html: &str) -> String {
+/// The text of an HTML fragment: every `<...>` tag removed (entities are left as they are).
+pub fn strip_tags(html: &str) -> String {
     let mut text = String::new();
     let mut in_tag = false;
     for c in html.chars() {

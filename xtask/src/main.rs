@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 use xtask::progress::{self, Exercise, Status};
+use xtask::links::strip_tags;
 use xtask::{Result, step, workspace_root};
 
 /// The default port of `cargo xtask serve` (and the one `doctor` checks).
@@ -633,20 +634,6 @@ fn tempdir(root: &Path) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-fn strip_tags(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text
 }
 
 fn percent_encode(s: &str) -> String {
