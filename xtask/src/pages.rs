@@ -122,6 +122,18 @@ pub fn image_exists(out: &Path, page: &Path, src: &str) -> bool {
     file.is_file()
 }
 
+/// Whether a console message is mdBook's playground script failing to reach the Rust playground.
+///
+/// On a page with runnable blocks (`<pre class="playground">`), mdBook's `book.js` fetches the
+/// playground's crate list from play.rust-lang.org when the page loads. A machine without
+/// internet access (CI, the course's sandbox) gets "Failed to fetch" there; a reader online does
+/// not. Such a message is reported as a note, not as a problem of the book.
+pub fn is_offline_playground_fetch(message: &str, dom: &str) -> bool {
+    message.contains("Failed to fetch")
+        && message.contains("/book-")
+        && dom.contains("class=\"playground\"")
+}
+
 /// One headless Chromium run: the DOM after scripts ran and the console messages.
 pub struct Visit {
     pub dom: String,
@@ -167,6 +179,18 @@ pub fn pages(out: &Path) -> crate::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_playground_fetch_on_a_page_with_runnable_blocks_is_an_offline_note() {
+        let msg = "Uncaught (in promise) TypeError: Failed to fetch (at http://127.0.0.1:1/book-609e4cb8.js (40))";
+        let with_blocks = r#"<pre class="playground"><code class="language-rust mdbook-runnable">"#;
+        assert!(super::is_offline_playground_fetch(msg, with_blocks));
+        assert!(!super::is_offline_playground_fetch(msg, "<pre><code>no runnable block</code></pre>"));
+        assert!(!super::is_offline_playground_fetch(
+            "Uncaught TypeError: x is undefined (at http://127.0.0.1:1/book-609e4cb8.js (40))",
+            with_blocks
+        ));
+    }
 
     #[test]
     fn console_lines_are_read_from_chromium_logs() {
