@@ -12,7 +12,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake};
@@ -89,8 +88,9 @@ pub use profile::{Profile, User, load_profile};
 pub struct LoadProfile<GU, U, GO, O> {
     // TODO(ch02): replace this placeholder with a field holding your own state enum: one variant
     // for "created, never polled", one per `.await` the body can be paused at, one for "done".
-    // Each variant holds exactly what the rest of the body still needs.
-    _placeholder: PhantomData<(GU, U, GO, O)>,
+    // Each variant holds exactly what the rest of the body still needs. (The placeholder only
+    // keeps the type parameters used until then; it goes, and needs no import.)
+    _placeholder: std::marker::PhantomData<(GU, U, GO, O)>,
 }
 
 impl<GU, U, GO, O> LoadProfile<GU, U, GO, O> {

@@ -146,6 +146,21 @@ where
     lines
 }
 
+/// Fails at once, with stage 1's message, if `YieldNow` returns `Pending` without waking its
+/// waker. The stage 4 tests that await `yield_now()` call this first: with that stage 1 bug,
+/// `block_on` would sleep forever and the watchdog would blame `block_on` instead.
+fn require_yield_now_to_wake() {
+    let (waker, wakes) = CountingWaker::new();
+    let mut future = yield_now();
+    if poll_once(&mut future, &waker).is_pending() && wakes.wakes() == 0 {
+        panic!(
+            "this test needs stage 1's YieldNow to wake its waker before returning Pending; it \
+             did not (see stage1_yield_now_wakes_its_waker_before_returning_pending). Without \
+             that wake, block_on sleeps forever: fix YieldNow first"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- Ready
 
 #[test]
@@ -242,11 +257,10 @@ fn stage4_block_on_finishes_a_future_that_yields() {
             "block_on loses the wake, which YieldNow makes during the poll: is the notified flag \
                  cleared (or a new ThreadWaker made) after the poll, instead of the wake being \
                  consumed by wait?",
-            "YieldNow returns Pending without calling cx.waker().wake_by_ref() (the stage 1 tests \
-                 say so)",
             "ThreadWaker's wake_by_ref does not record the wake (the stage 3 tests say so).",
         ],
         || {
+            require_yield_now_to_wake();
             let out = block_on(async {
                 for _ in 0..3 {
                     yield_now().await;
@@ -852,10 +866,10 @@ fn stage4_block_on_runs_the_hand_written_state_machine_to_the_end() {
             "block_on loses wakes that arrive during a poll (is the notified flag cleared after \
                  the poll?)",
             "LoadProfile returns Pending when no inner future did (stage 2 says so)",
-            "YieldNow does not wake its waker, or ThreadWaker's wake_by_ref does not record the \
-                 wake (stages 1 and 3).",
+            "ThreadWaker's wake_by_ref does not record the wake (stage 3 says so).",
         ],
         || {
+            require_yield_now_to_wake();
             let trace = Trace::new();
             let (t1, t2) = (trace.clone(), trace.clone());
             let profile = block_on(LoadProfile::new(
@@ -987,10 +1001,11 @@ fn stage4_block_on_drives_futures_that_are_not_unpin() {
                  yield_now, which wakes during the poll): is the notified flag cleared, or a new \
                  ThreadWaker made, after the poll?",
             "block_on polls with a waker that is not its ThreadWaker's, or waits on another one",
-            "an earlier stage: YieldNow must wake its waker, and ThreadWaker's wake and \
-                 wake_by_ref must record the wake and unpark (stages 1 and 3 say which).",
+            "an earlier stage: ThreadWaker's wake and wake_by_ref must record the wake and \
+                 unpark (stage 3 says which).",
         ],
         || {
+            require_yield_now_to_wake();
             // A future that is !Unpin by declaration, woken from another thread.
             let woken = Arc::new(AtomicUsize::new(0));
             let (to_helper, wakers) = mpsc::channel::<Waker>();
