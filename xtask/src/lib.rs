@@ -1,6 +1,7 @@
 //! The course's tooling, as a library so that `tests/book.rs` can build the book the same way
 //! `cargo xtask book` does. The command line is in `main.rs`.
 
+pub mod bench;
 pub mod book;
 pub mod cjk_search;
 pub mod doctor;

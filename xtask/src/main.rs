@@ -57,6 +57,27 @@ enum Task {
     Outputs,
     /// Check that every exercise stub's tests fail with todo!().
     Stubs,
+    /// Run the benchmarks (criterion, package course-bench) and report each reference
+    /// implementation against its target, with asyncio for comparison: a table here, and
+    /// target/course-bench/report.md and report.svg.
+    Bench {
+        /// Also benchmark your own crates (`--features yours`); their rows say how they compare
+        /// with the reference.
+        #[arg(long)]
+        yours: bool,
+        /// Short runs (criterion: 0.5 s warm-up, 1 s measurement, 10 samples): rough numbers.
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report into book/src/generated/bench/ (not with --yours).
+        #[arg(long)]
+        update_book: bool,
+        /// Report the results criterion already has (target/criterion) without running anything.
+        #[arg(long)]
+        from_existing: bool,
+        /// Passed to criterion, e.g. `-- spawn_join` to run one group.
+        #[arg(last = true)]
+        criterion_args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +90,19 @@ fn main() -> ExitCode {
         Task::CheckPages => check_pages(),
         Task::Outputs => outputs(),
         Task::Stubs => stubs(),
+        Task::Bench {
+            yours,
+            quick,
+            update_book,
+            from_existing,
+            criterion_args,
+        } => xtask::bench::run(&xtask::bench::Options {
+            yours,
+            quick,
+            update_book,
+            from_existing,
+            criterion_args,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
