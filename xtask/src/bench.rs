@@ -907,7 +907,8 @@ pub fn render_markdown(report: &Report, svg_link: &str) -> String {
     let m = report.machine;
     let mut md = format!(
         "Measured on {}, {}, with `{}`.\n\n",
-        m.describe(),
+        // A CPU name is text, not HTML.
+        m.describe().replace('<', "&lt;").replace('>', "&gt;"),
         m.date,
         m.command
     );
@@ -925,7 +926,7 @@ pub fn render_markdown(report: &Report, svg_link: &str) -> String {
         .unwrap();
         writeln!(
             md,
-            "| function | median per iteration (interval) | per {} | vs `{}` | target | result |",
+            "| function | median per iteration (confidence interval) | per {} | vs `{}` | target | result |",
             g.element, g.baseline
         )
         .unwrap();
@@ -974,12 +975,9 @@ pub fn render_markdown(report: &Report, svg_link: &str) -> String {
             Verdict::Missed => "**MISSED**",
             v => v.word(),
         };
-        writeln!(
-            md,
-            "- {word}: `{}`",
-            check_line(&c).replacen(": ", "`: ", 1)
-        )
-        .unwrap();
+        let line = check_line(&c);
+        let rest = line.strip_prefix(c.group.name).unwrap_or(&line);
+        writeln!(md, "- {word}: `{}`{rest}", c.group.name).unwrap();
     }
     md.push_str("\n**asyncio** (");
     md.push_str(&format!(

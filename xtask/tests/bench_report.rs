@@ -199,6 +199,13 @@ fn ratios_are_subject_over_operand_and_a_target_is_met_or_missed() {
         "async_executor_local",
         500_000.0,
     );
+    // reference_pool 5 ms vs tokio_spawn_blocking 5 ms: exactly at the 1.0x target.
+    let data = with(
+        data,
+        "offload_roundtrip_1000",
+        "tokio_spawn_blocking",
+        5_000_000.0,
+    );
     let results = read_results(&fixture("verdicts", &data)).unwrap();
     let checks = check_targets(&results);
     let spawn: Vec<_> = checks
@@ -223,6 +230,15 @@ fn ratios_are_subject_over_operand_and_a_target_is_met_or_missed() {
         .find(|c| c.target.operand == "async_executor_local")
         .unwrap();
     assert_eq!(local.verdict, Verdict::Missed, "1.4 > 1.2 is MISSED");
+    let at_the_limit = checks
+        .iter()
+        .find(|c| c.group.name == "offload_roundtrip_1000")
+        .unwrap();
+    assert_eq!(
+        (at_the_limit.ratio, at_the_limit.verdict),
+        (Some(1.0), Verdict::Met),
+        "a ratio exactly at the target (1.0 <= 1.0) is met"
+    );
     let others_met = checks
         .iter()
         .filter(|c| c.group.name != "spawn_join_10k")
@@ -437,7 +453,7 @@ fn the_markdown_can_be_included_in_a_page_and_shows_the_plot_and_targets() {
         "async_executor_local",
         500_000.0,
     );
-    let results = read_results(&fixture("markdown", &data)).unwrap();
+    let results = read_results(&fixture("markdown-input", &data)).unwrap();
     let md = render_markdown(
         &Report {
             results: &results,
@@ -446,9 +462,11 @@ fn the_markdown_can_be_included_in_a_page_and_shows_the_plot_and_targets() {
         },
         "generated/bench/ratios.svg",
     );
+    // Kept for a look: target/tmp/xtask-bench/markdown/ratios.md.
+    std::fs::write(scratch("markdown").join("ratios.md"), &md).unwrap();
     let first = md.lines().next().unwrap();
     assert!(
-        first.starts_with("Measured on Example CPU")
+        first.starts_with("Measured on Example CPU &lt;8 cores&gt;")
             && first.contains("2 logical cores")
             && first.contains("rustc 1.95.0")
             && first.contains("Python 3.11.7")
@@ -470,9 +488,19 @@ fn the_markdown_can_be_included_in_a_page_and_shows_the_plot_and_targets() {
             g.name
         );
     }
-    assert!(md.contains(
-        "- **MISSED**: `spawn_join_10k`: reference <= 1.2x async_executor_local, measured 1.40x"
-    ));
+    for expected in [
+        "- **MISSED**: `spawn_join_10k`: reference <= 1.2x async_executor_local, measured 1.40x",
+        "- met: `spawn_join_10k`: reference <= 0.8x tokio_current_thread, measured 0.700x",
+    ] {
+        assert!(
+            md.lines().any(|l| l == expected),
+            "the targets section must have the line {expected:?}:\n{md}"
+        );
+    }
+    assert!(
+        md.contains("| `async_executor_local` | 500 µs (475 µs – 525 µs) | 50.0 ns | 0.714x | reference <= 1.2x this | **MISSED (1.40x)** |"),
+        "the group's table row: median (interval), per task, vs baseline, target, result:\n{md}"
+    );
     assert!(
         md.contains("- batch: asyncio (Python 3.11.7) 50.0 ns per callback, the reference loop 5.00 ns per callback: asyncio is 10.0x slower than the reference loop"),
         "asyncio's batch (50 ns) against reference_batch (5 ms / 1,000,000 = 5 ns):\n{md}"
@@ -611,4 +639,66 @@ fn the_asyncio_script_prints_the_line_the_report_reads() {
         a.python
     );
     assert!(a.chain_ns > 0.0 && a.batch_ns > 0.0);
+}
+
+/// Runs the built `cargo xtask` with `bench --from-existing` on a fixture target directory, with
+/// an empty PATH (so python3 is "not on PATH" and the machine details fall back).
+fn from_existing(target: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bench", "--from-existing"])
+        .env("CARGO_TARGET_DIR", target)
+        .env("PATH", "")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn from_existing_reports_what_criterion_has_and_writes_both_files() {
+    let criterion = fixture("e2e-complete", &all_met());
+    let target = criterion.parent().unwrap();
+    let out = from_existing(target);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "`cargo xtask bench --from-existing` failed on a complete fixture:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("asyncio comparison skipped: python3 is not on PATH"),
+        "without python3 the asyncio part is skipped, saying why:\n{stdout}"
+    );
+    assert!(stdout.contains("with `cargo xtask bench --from-existing`"));
+    let md = std::fs::read_to_string(target.join("course-bench/report.md")).unwrap();
+    let svg = std::fs::read_to_string(target.join("course-bench/report.svg")).unwrap();
+    assert!(
+        md.contains("](report.svg)"),
+        "report.md shows report.svg beside it"
+    );
+    assert!(svg.starts_with("<svg ") && !md.starts_with('#'));
+}
+
+#[test]
+fn from_existing_fails_naming_a_missing_operand_after_writing_the_report() {
+    let data = without(all_met(), "yield_100k", "tokio_current_thread");
+    let criterion = fixture("e2e-missing", &data);
+    let target = criterion.parent().unwrap();
+    let out = from_existing(target);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("yield_100k/tokio_current_thread"),
+        "a missing target operand must fail the run and be named; stderr:\n{stderr}"
+    );
+    assert!(
+        target.join("course-bench/report.md").is_file(),
+        "the report is still written (with the row as not run)"
+    );
+
+    let empty = scratch("e2e-empty");
+    let out = from_existing(&empty);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("run `cargo xtask bench` (without --from-existing) first"),
+        "no criterion results at all must say how to get some; stderr:\n{stderr}"
+    );
 }
