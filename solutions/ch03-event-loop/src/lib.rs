@@ -266,9 +266,11 @@ impl EventLoop {
             }
         }
 
-        let now = self.time();
         let idle_deadline = {
             let mut state = self.shared.state.borrow_mut();
+            // The clock is read only when there is a timer to compare with: a loop with no
+            // timers (the common case for a burst of tasks) saves a clock read per iteration.
+            let now = if state.timers.is_empty() { Duration::ZERO } else { self.time() };
             while let Some(top) = state.timers.peek() {
                 if top.entry.is_cancelled() {
                     // Its callback was dropped by `cancel`; this is only the shell.
@@ -313,6 +315,14 @@ impl RemoteHandle {
     where
         F: FnOnce() + Send + 'static,
     {
+        // The fast path: called on the thread where this very loop is running (a task woken
+        // by another task, a future that wakes itself), it is a plain `call_soon`: no lock, no
+        // unpark, and the callback keeps its place among the callbacks queued meanwhile, as
+        // with asyncio's `call_soon` from the loop's thread. It runs in the next iteration
+        // either way.
+        if let Some(running) = self.running_here() {
+            return running.call_soon(callback);
+        }
         {
             let mut queue = self.remote.queue.lock().unwrap();
             // Checked under the lock: `close` sets the flag, then empties the queue under it.
@@ -323,6 +333,18 @@ impl RemoteHandle {
         }
         self.remote.unpark();
         Ok(())
+    }
+}
+
+impl RemoteHandle {
+    /// This handle's loop, if it is the one running on the current thread (another loop may
+    /// run here later, so the thread alone proves nothing: the loops are compared).
+    fn running_here(&self) -> Option<EventLoop> {
+        CURRENT.with(|current| {
+            let current = current.borrow();
+            let shared = current.as_ref()?.shared.upgrade()?;
+            Arc::ptr_eq(&shared.remote, &self.remote).then_some(EventLoop { shared })
+        })
     }
 }
 // ANCHOR_END: solution_remote
