@@ -571,6 +571,9 @@ pub struct Machine {
     pub date: String,
     /// The command that produced the report, e.g. `cargo xtask bench --quick`.
     pub command: String,
+    /// With `--from-existing`, where the numbers came from: "from the results of `cargo xtask
+    /// bench --quick`" (the run xtask recorded), or that the run is unknown.
+    pub measured_by: Option<String>,
 }
 
 impl Machine {
@@ -593,6 +596,15 @@ impl Machine {
             python,
             date,
             command,
+            measured_by: None,
+        }
+    }
+
+    /// "with `cargo xtask bench`", plus where the numbers came from when that is another run.
+    pub fn provenance(&self) -> String {
+        match &self.measured_by {
+            None => format!("with `{}`", self.command),
+            Some(by) => format!("with `{}` {by}", self.command),
         }
     }
 
@@ -823,10 +835,10 @@ pub fn render_text(report: &Report) -> String {
         }
     }
     let mut text = format!(
-        "Measured on {}, {}, with `{}`.\n\n",
+        "Measured on {}, {}, {}.\n\n",
         report.machine.describe(),
         report.machine.date,
-        report.machine.command
+        report.machine.provenance()
     );
     text.push_str(&text_table(&header, &table));
     for (i, note) in notes.iter().enumerate() {
@@ -906,11 +918,11 @@ fn text_table(header: &[&str], lines: &[Line]) -> String {
 pub fn render_markdown(report: &Report, svg_link: &str) -> String {
     let m = report.machine;
     let mut md = format!(
-        "Measured on {}, {}, with `{}`.\n\n",
+        "Measured on {}, {}, {}.\n\n",
         // A CPU name is text, not HTML.
         m.describe().replace('<', "&lt;").replace('>', "&gt;"),
         m.date,
-        m.command
+        m.provenance()
     );
     writeln!(
         md,
@@ -1082,7 +1094,7 @@ pub fn render_svg(report: &Report) -> String {
         &format!("{}; {}", m.software(), m.date),
     );
     y += 14.0;
-    text(&mut body, 12.0, y, grey, &format!("with `{}`", m.command));
+    text(&mut body, 12.0, y, grey, &m.provenance());
     y += 18.0;
     // The legend.
     let mut lx = 12.0;
@@ -1369,6 +1381,11 @@ pub fn run(opts: &Options) -> Result<()> {
             .into());
         }
         run_cargo_bench(&root, opts)?;
+        // For a later `--from-existing`, which reports these numbers without running them.
+        let record = target.join("course-bench").join(LAST_RUN);
+        std::fs::create_dir_all(target.join("course-bench"))?;
+        std::fs::write(&record, opts.command_line())
+            .map_err(|e| format!("could not write {}: {e}", record.display()))?;
     }
 
     let mut results = read_results(&criterion_dir)?;
@@ -1385,7 +1402,10 @@ pub fn run(opts: &Options) -> Result<()> {
         .into());
     }
     if !opts.from_existing {
-        let stale = results.drop_older_than(started);
+        // Slack for file systems that store coarse modification times: nothing of this run is
+        // written within its first seconds (cargo, then criterion's warm-up).
+        let start = started - std::time::Duration::from_secs(2);
+        let stale = results.drop_older_than(start);
         if stale > 0 {
             println!(
                 "note: {stale} result(s) in {} are from an earlier run and are left out",
@@ -1405,7 +1425,10 @@ pub fn run(opts: &Options) -> Result<()> {
         AsyncioOutcome::Skipped(_) => None,
     };
     let date = utc_date(results.newest().unwrap_or_else(SystemTime::now));
-    let machine = Machine::detect(opts.command_line(), python, date);
+    let mut machine = Machine::detect(opts.command_line(), python, date);
+    if opts.from_existing {
+        machine.measured_by = Some(recorded_run(&target.join("course-bench"), &results));
+    }
     let report = Report {
         results: &results,
         machine: &machine,
@@ -1453,6 +1476,27 @@ pub fn run(opts: &Options) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The file under `<target>/course-bench/` that holds the command of the last `cargo xtask bench`
+/// run (not `--from-existing`).
+pub const LAST_RUN: &str = "last-run.txt";
+
+/// Which run produced the results `--from-existing` reports: the recorded one if it finished
+/// after the newest result was written, otherwise an unrecorded one (e.g. `cargo bench` run
+/// directly, or a run interrupted before xtask recorded it).
+pub fn recorded_run(dir: &Path, results: &Results) -> String {
+    let record = dir.join(LAST_RUN);
+    let written = std::fs::metadata(&record).and_then(|m| m.modified()).ok();
+    let command = std::fs::read_to_string(&record).ok();
+    match (command, written, results.newest()) {
+        (Some(command), Some(written), Some(newest)) if written >= newest => {
+            format!("from the results of `{}`", command.trim())
+        }
+        _ => format!(
+            "from criterion's results of a run xtask did not record (e.g. `cargo bench -p {PACKAGE}` run directly)"
+        ),
+    }
 }
 
 /// Writes a report's Markdown and SVG; `svg_link` is the SVG's path as the page showing the

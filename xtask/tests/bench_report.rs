@@ -121,6 +121,7 @@ fn machine() -> Machine {
         python: Some("3.11.7".into()),
         date: "2026-11-23".into(),
         command: "cargo xtask bench --update-book".into(),
+        measured_by: None,
     }
 }
 
@@ -667,7 +668,12 @@ fn from_existing_reports_what_criterion_has_and_writes_both_files() {
         stdout.contains("asyncio comparison skipped: python3 is not on PATH"),
         "without python3 the asyncio part is skipped, saying why:\n{stdout}"
     );
-    assert!(stdout.contains("with `cargo xtask bench --from-existing`"));
+    assert!(
+        stdout.contains(
+            "with `cargo xtask bench --from-existing` from criterion's results of a run xtask did not record"
+        ),
+        "a report of existing results says it does not know the run that made them:\n{stdout}"
+    );
     let md = std::fs::read_to_string(target.join("course-bench/report.md")).unwrap();
     let svg = std::fs::read_to_string(target.join("course-bench/report.svg")).unwrap();
     assert!(
@@ -700,5 +706,32 @@ fn from_existing_fails_naming_a_missing_operand_after_writing_the_report() {
         !out.status.success()
             && stderr.contains("run `cargo xtask bench` (without --from-existing) first"),
         "no criterion results at all must say how to get some; stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn from_existing_names_the_recorded_run_only_when_it_came_after_the_results() {
+    let criterion = fixture("recorded", &all_met());
+    let dir = criterion.parent().unwrap().join("course-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let results = read_results(&criterion).unwrap();
+    std::fs::write(dir.join(bench::LAST_RUN), "cargo xtask bench --quick\n").unwrap();
+    assert_eq!(
+        bench::recorded_run(&dir, &results),
+        "from the results of `cargo xtask bench --quick`"
+    );
+    // A result written after the record: a run xtask did not see.
+    let later = SystemTime::now() + Duration::from_secs(60);
+    let file = criterion.join("yield_100k/reference/new/estimates.json");
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let results = read_results(&criterion).unwrap();
+    assert!(
+        bench::recorded_run(&dir, &results).contains("did not record"),
+        "results newer than the record are not attributed to it"
     );
 }
