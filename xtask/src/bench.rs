@@ -74,7 +74,7 @@ pub struct Target {
 impl Target {
     /// `reference <= 0.8x tokio_current_thread`.
     pub fn text(&self) -> String {
-        let mut text = format!("{} <= {}x {}", self.subject, self.max_ratio, self.operand);
+        let mut text = format!("{} <= {:?}x {}", self.subject, self.max_ratio, self.operand);
         if let Some(gloss) = self.gloss {
             write!(text, " ({gloss})").unwrap();
         }
@@ -704,7 +704,7 @@ impl Row {
     /// The "target" cell: the target this row is the operand of, or why it has none.
     pub fn target_cell(&self) -> String {
         if let Some(c) = &self.check {
-            format!("{} <= {}x this", c.target.subject, c.target.max_ratio)
+            format!("{} <= {:?}x this", c.target.subject, c.target.max_ratio)
         } else if self.function.yours_of.is_some() {
             "none (yours)".to_string()
         } else {
