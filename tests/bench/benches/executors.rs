@@ -110,7 +110,7 @@ fn offload(c: &mut Criterion) {
     let event_loop = event_loop::EventLoop::new();
     let mut reference = reference::Offload::new();
     #[cfg(feature = "yours")]
-    let mut mine = yours::ready("offload_1000", "chapter 6 (offload)", || yours::Offload::new().run_all(), want)
+    let mut mine = yours::ready("offload_1000 and offload_roundtrip_1000", "chapter 6 (offload)", || yours::Offload::new().run_all(), want)
         .then(yours::Offload::new);
 
     let mut g = group(c, "offload_1000", CLOSURES);
@@ -158,51 +158,10 @@ fn loop_callbacks_1m(c: &mut Criterion) {
     g.finish();
 }
 
-/// The reader's crates are measured only once a smoke run of the workload finishes with the
-/// right checksum: an unfinished chapter (`todo!()`), a panic, a wrong result or a hang is
-/// reported and that chapter skipped, instead of crashing or hanging the whole run.
 #[cfg(feature = "yours")]
 mod yours {
+    pub use course_bench::preflight::ready;
     pub use course_bench::yours::*;
-    use std::panic::{self, AssertUnwindSafe};
-    use std::sync::mpsc;
-    use std::time::Duration;
-
-    /// How long one smoke run may take before it counts as hung.
-    const SMOKE_LIMIT: Duration = Duration::from_secs(20);
-
-    pub fn ready(group: &str, chapter: &str, smoke: fn() -> u64, want: u64) -> bool {
-        let package = chapter.split('(').nth(1).unwrap_or("").trim_end_matches(')');
-        let (sender, receiver) = mpsc::channel();
-        let quiet = panic::take_hook();
-        panic::set_hook(Box::new(|_| {})); // the payload is reported below, once
-        std::thread::spawn(move || {
-            let _ = sender.send(panic::catch_unwind(AssertUnwindSafe(smoke)));
-        });
-        let outcome = receiver.recv_timeout(SMOKE_LIMIT);
-        panic::set_hook(quiet);
-        let problem = match outcome {
-            Ok(Ok(got)) if got == want => return true,
-            Ok(Ok(got)) => format!("it returned checksum {got}, not {want}: some work was skipped"),
-            Ok(Err(payload)) => {
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".into());
-                format!("it panicked: {message}")
-            }
-            Err(_) => format!(
-                "it did not finish within {}s (likely a lost wake, or a loop that idles while work is queued)",
-                SMOKE_LIMIT.as_secs()
-            ),
-        };
-        eprintln!(
-            "\n[yours] skipping {group}/yours: your {chapter} crate failed its smoke run: {problem}.\n\
-             [yours] Finish the chapter first: `cargo test -p {package}` shows what is missing.\n"
-        );
-        false
-    }
 }
 
 fn config() -> Criterion {

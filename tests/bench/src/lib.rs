@@ -290,6 +290,56 @@ pub mod yours {
     course_workloads!(event_loop_yours, tasks_yours, gather_yours, offload_yours);
 }
 
+/// The reader's crates are measured only once a smoke run of the workload finishes with the
+/// right checksum: an unfinished chapter (`todo!()`), a panic, a wrong result or a hang is
+/// reported and that chapter skipped, instead of crashing or hanging the whole run.
+#[cfg(feature = "yours")]
+pub mod preflight {
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// How long one smoke run may take before it counts as hung.
+    const SMOKE_LIMIT: Duration = Duration::from_secs(20);
+
+    /// Runs `smoke` once on its own thread; `true` if it returned `want` in time. Otherwise
+    /// says on stderr which chapter to finish, and returns `false`.
+    pub fn ready(groups: &str, chapter: &str, smoke: fn() -> u64, want: u64) -> bool {
+        let package = chapter.split('(').nth(1).unwrap_or("").trim_end_matches(')');
+        let (sender, receiver) = mpsc::channel();
+        let hook = panic::take_hook();
+        panic::set_hook(Box::new(|_| {})); // the payload is reported below, once
+        std::thread::spawn(move || {
+            let _ = sender.send(panic::catch_unwind(AssertUnwindSafe(smoke)));
+        });
+        let outcome = receiver.recv_timeout(SMOKE_LIMIT);
+        panic::set_hook(hook);
+        let problem = match outcome {
+            Ok(Ok(got)) if got == want => return true,
+            Ok(Ok(got)) => format!("it returned checksum {got}, not {want}: some work was skipped"),
+            Ok(Err(payload)) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into());
+                format!("it panicked: {message}")
+            }
+            Err(_) => format!(
+                "it did not finish within {}s (likely a lost wake, or a loop that idles while \
+                 work is queued)",
+                SMOKE_LIMIT.as_secs()
+            ),
+        };
+        eprintln!(
+            "\n[yours] skipping {groups} for your crate: your {chapter} failed its smoke run: \
+             {problem}.\n[yours] Finish the chapter first: `cargo test -p {package}` shows what \
+             is missing.\n"
+        );
+        false
+    }
+}
+
 /// A tokio current-thread runtime with nothing turned on but the scheduler (no I/O, no timers):
 /// the closest tokio gets to the course's loop.
 pub fn tokio_current_thread() -> tokio::runtime::Runtime {
