@@ -38,6 +38,7 @@ pub fn expected(n: usize) -> u64 {
     n * (n - 1) / 2
 }
 
+// ANCHOR: yield_once
 /// The plain yield future every runtime is measured with: the first poll wakes its own waker
 /// (by reference, no clone) and returns `Pending`; the second returns `Ready`. Whatever a runtime
 /// spends between the two polls is its per-wake cost.
@@ -62,6 +63,7 @@ impl Future for YieldOnce {
         }
     }
 }
+// ANCHOR_END: yield_once
 
 /// `n` yields in a row; returns `expected(n)` so it checks like the others.
 pub async fn yield_times(n: usize) -> u64 {
@@ -97,6 +99,7 @@ macro_rules! course_workloads {
         use std::cell::Cell;
         use std::rc::Rc;
 
+        // ANCHOR: spawn_join
         /// `spawn_join_10k`: `TASKS` tasks spawned, then awaited in order.
         pub struct SpawnJoin(::event_loop::EventLoop);
 
@@ -119,6 +122,7 @@ macro_rules! course_workloads {
                     .expect("the loop refused to run")
             }
         }
+        // ANCHOR_END: spawn_join
 
         /// `yield_100k`: one task that yields `YIELDS` times.
         pub struct Yield(::event_loop::EventLoop);
@@ -353,6 +357,7 @@ pub mod others {
     use futures::executor::LocalPool;
     use futures::task::LocalSpawnExt;
 
+    // ANCHOR: tokio_spawn_join
     pub fn tokio_spawn_join(rt: &tokio::runtime::Runtime) -> u64 {
         rt.block_on(async {
             let handles: Vec<_> = (0..TASKS).map(|i| tokio::spawn(async move { i as u64 })).collect();
@@ -363,6 +368,7 @@ pub mod others {
             sum
         })
     }
+    // ANCHOR_END: tokio_spawn_join
 
     pub fn tokio_yield(rt: &tokio::runtime::Runtime) -> u64 {
         rt.block_on(async { tokio::spawn(yield_times(YIELDS)).await.expect("the yielding task failed") })
