@@ -735,3 +735,48 @@ fn from_existing_names_the_recorded_run_only_when_it_came_after_the_results() {
         "results newer than the record are not attributed to it"
     );
 }
+
+/// The group and function names are a contract between the benchmark (tests/bench) and this
+/// report: a rename on one side only would make the report say "not run" for a result that
+/// exists. Read the names the benchmark registers from its source, and compare.
+#[test]
+fn the_benchmark_registers_exactly_the_groups_and_functions_the_report_knows() {
+    let root = xtask::workspace_root();
+    let source = std::fs::read_to_string(root.join("tests/bench/benches/executors.rs"))
+        .expect("tests/bench/benches/executors.rs");
+    let mut registered: Vec<(String, String)> = Vec::new();
+    let mut group = String::new();
+    for line in source.lines() {
+        if let Some(rest) = line.split("group(c, \"").nth(1) {
+            group = rest.split('"').next().unwrap().to_string();
+        }
+        if let Some(rest) = line.split("bench_function(\"").nth(1) {
+            registered.push((group.clone(), rest.split('"').next().unwrap().to_string()));
+        }
+    }
+    let mut known: Vec<(String, String)> = xtask::bench::GROUPS
+        .iter()
+        .flat_map(|g| g.functions.iter().map(move |f| (g.name.to_string(), f.name.to_string())))
+        .collect();
+    registered.sort();
+    known.sort();
+    assert!(registered.len() > 20, "read only {} bench_function calls: has the source's shape changed?", registered.len());
+    assert_eq!(
+        registered, known,
+        "tests/bench/benches/executors.rs and xtask::bench::GROUPS disagree on the names (left: the benchmark)"
+    );
+}
+
+/// The book shows the report of a full run, with every group and the machine it ran on.
+#[test]
+fn the_books_benchmark_report_is_complete() {
+    let root = xtask::workspace_root();
+    let report = std::fs::read_to_string(root.join("book/src/generated/bench/ratios.md"))
+        .expect("book/src/generated/bench/ratios.md: run `cargo xtask bench --update-book`");
+    assert!(report.starts_with("Measured on "), "the report must open with the machine it ran on");
+    for group in xtask::bench::GROUPS {
+        assert!(report.contains(&format!("`{}`", group.name)), "the book's report lacks group {}", group.name);
+    }
+    assert!(!report.contains("yours"), "the book's report must not carry a reader's own numbers");
+    assert!(root.join("book/src/generated/bench/ratios.svg").is_file(), "the report's chart is missing");
+}

@@ -242,7 +242,9 @@ impl EventLoop {
         let injected = self.shared.remote.take_injected();
         let batch = {
             let mut state = self.shared.state.borrow_mut();
-            state.ready.extend(injected.into_iter().map(|cb| cb as Callback));
+            if !injected.is_empty() {
+                state.ready.extend(injected.into_iter().map(|cb| cb as Callback));
+            }
             state.ready.len()
         };
 

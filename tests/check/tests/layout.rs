@@ -706,7 +706,14 @@ fn every_image_a_page_references_exists() {
                 problems.push(format!("{}: image {target} is not in the repository", from_root(&page)));
                 continue;
             }
-            let file = page.parent().unwrap().join(target.split(['#', '?']).next().unwrap());
+            // A generated Markdown fragment is included into a page in book/src, so its image
+            // paths are relative to book/src, like that page's own.
+            let base = if page.starts_with(root().join("book/src/generated")) {
+                root().join("book/src")
+            } else {
+                page.parent().unwrap().to_path_buf()
+            };
+            let file = base.join(target.split(['#', '?']).next().unwrap());
             if !file.is_file() {
                 problems.push(format!(
                     "{}: shows the image `{target}`, which does not exist (looked for {})",
