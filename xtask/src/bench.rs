@@ -1099,8 +1099,9 @@ pub fn render_svg(report: &Report) -> String {
     // The legend.
     let mut lx = 12.0;
     for (color, label) in [
-        (COLOR_MET, "target met"),
-        (COLOR_MISSED, "target missed"),
+        // A coloured row is a target's operand (tokio, ...): the target is the reference's.
+        (COLOR_MET, "reference's target met"),
+        (COLOR_MISSED, "reference's target missed"),
         (COLOR_OTHER, "no target"),
         (COLOR_NOTE, "shown, not a target"),
         (COLOR_YOURS, "yours"),
