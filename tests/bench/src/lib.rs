@@ -297,50 +297,87 @@ pub mod yours {
 /// The reader's crates are measured only once a smoke run of the workload finishes with the
 /// right checksum: an unfinished chapter (`todo!()`), a panic, a wrong result or a hang is
 /// reported and that chapter skipped, instead of crashing or hanging the whole run.
-#[cfg(feature = "yours")]
+/// (Compiled without `--features yours` too, so that its tests always run.)
 pub mod preflight {
     use std::panic::{self, AssertUnwindSafe};
     use std::sync::mpsc;
     use std::time::Duration;
 
     /// How long one smoke run may take before it counts as hung.
-    const SMOKE_LIMIT: Duration = Duration::from_secs(20);
+    pub const SMOKE_LIMIT: Duration = Duration::from_secs(20);
 
     /// Runs `smoke` once on its own thread; `true` if it returned `want` in time. Otherwise
     /// says on stderr which chapter to finish, and returns `false`.
     pub fn ready(groups: &str, chapter: &str, smoke: fn() -> u64, want: u64) -> bool {
-        let package = chapter.split('(').nth(1).unwrap_or("").trim_end_matches(')');
+        match check(smoke, want, SMOKE_LIMIT) {
+            Ok(()) => true,
+            Err(problem) => {
+                let package = chapter.split('(').nth(1).unwrap_or("").trim_end_matches(')');
+                eprintln!(
+                    "\n[yours] skipping {groups} for your crate: your {chapter} failed its smoke \
+                     run: {problem}.\n[yours] Finish the chapter first: `cargo test -p {package}` \
+                     shows what is missing.\n"
+                );
+                false
+            }
+        }
+    }
+
+    /// What went wrong with one smoke run of `smoke`, if anything.
+    pub fn check(smoke: fn() -> u64, want: u64, limit: Duration) -> Result<(), String> {
         let (sender, receiver) = mpsc::channel();
         let hook = panic::take_hook();
-        panic::set_hook(Box::new(|_| {})); // the payload is reported below, once
+        panic::set_hook(Box::new(|_| {})); // the payload is reported by the caller, once
         std::thread::spawn(move || {
             let _ = sender.send(panic::catch_unwind(AssertUnwindSafe(smoke)));
         });
-        let outcome = receiver.recv_timeout(SMOKE_LIMIT);
+        let outcome = receiver.recv_timeout(limit);
         panic::set_hook(hook);
-        let problem = match outcome {
-            Ok(Ok(got)) if got == want => return true,
-            Ok(Ok(got)) => format!("it returned checksum {got}, not {want}: some work was skipped"),
+        match outcome {
+            Ok(Ok(got)) if got == want => Ok(()),
+            Ok(Ok(got)) => Err(format!("it returned checksum {got}, not {want}: some work was skipped")),
             Ok(Err(payload)) => {
                 let message = payload
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "a panic".into());
-                format!("it panicked: {message}")
+                Err(format!("it panicked: {message}"))
             }
-            Err(_) => format!(
+            // The hung thread is left behind: the benchmark does not measure that chapter.
+            Err(_) => Err(format!(
                 "it did not finish within {}s (likely a lost wake, or a loop that idles while \
                  work is queued)",
-                SMOKE_LIMIT.as_secs()
-            ),
-        };
-        eprintln!(
-            "\n[yours] skipping {groups} for your crate: your {chapter} failed its smoke run: \
-             {problem}.\n[yours] Finish the chapter first: `cargo test -p {package}` shows what \
-             is missing.\n"
-        );
-        false
+                limit.as_secs_f64()
+            )),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_finished_workload_passes_and_each_failure_says_what_it_was() {
+            assert_eq!(check(|| 6, 6, SMOKE_LIMIT), Ok(()));
+            let unfinished = check(|| todo!("Builder::spawn_on: put the task in the table"), 6, SMOKE_LIMIT);
+            assert_eq!(
+                unfinished,
+                Err("it panicked: not yet implemented: Builder::spawn_on: put the task in the table".into())
+            );
+            let skipped = check(|| 5, 6, SMOKE_LIMIT).unwrap_err();
+            assert!(skipped.contains("checksum 5, not 6"), "{skipped}");
+            let hung = check(
+                || {
+                    std::thread::sleep(Duration::from_secs(3600));
+                    0
+                },
+                6,
+                Duration::from_millis(50),
+            )
+            .unwrap_err();
+            assert!(hung.contains("did not finish") && hung.contains("lost wake"), "{hung}");
+        }
     }
 }
 
