@@ -110,6 +110,13 @@ const fn target(subject: &'static str, max_ratio: f64, operand: &'static str) ->
 const OFFLOAD_FUNCTIONS: &[Function] = &[
     f("reference_pool"),
     f("tokio_spawn_blocking"),
+    Function {
+        name: "tokio_spawn_blocking_capped",
+        note: Some(
+            "tokio's blocking pool capped at the reference pool's size (max_blocking_threads): the same mechanism with the same number of threads; shown, not a target",
+        ),
+        yours_of: None,
+    },
     f("thread_per_call"),
     yours("yours", "reference_pool"),
 ];
@@ -216,13 +223,15 @@ pub const GROUPS: &[Group] = &[
         name: "loop_callbacks_1m",
         elements: 1_000_000,
         element: "callback",
-        what: "1,000,000 callbacks on the event loop (chain: each schedules the next; batch: all queued up front)",
+        what: "1,000,000 callbacks on the event loop (chain: each schedules the next; batch: all queued up front; chain_threadsafe: each schedules the next with call_soon_threadsafe, as a waker does)",
         baseline: "reference_chain",
         functions: &[
             f("reference_chain"),
             f("reference_batch"),
+            f("reference_chain_threadsafe"),
             yours("yours_chain", "reference_chain"),
             yours("yours_batch", "reference_batch"),
+            yours("yours_chain_threadsafe", "reference_chain_threadsafe"),
         ],
         targets: &[],
     },

@@ -106,40 +106,54 @@ fn join_ready_10k(c: &mut Criterion) {
 
 fn offload(c: &mut Criterion) {
     let want = expected(CLOSURES);
-    let rt = tokio_current_thread();
     let event_loop = event_loop::EventLoop::new();
     let mut reference = reference::Offload::new();
     #[cfg(feature = "yours")]
     let mut mine = yours::ready("offload_1000 and offload_roundtrip_1000", "chapter 6 (offload)", || yours::Offload::new().run_all(), want)
         .then(yours::Offload::new);
 
-    let mut g = group(c, "offload_1000", CLOSURES);
-    g.sample_size(10);
-    g.bench_function("reference_pool", |b| b.iter(|| checked(reference.run_all(), want, "reference")));
-    g.bench_function("tokio_spawn_blocking", |b| b.iter(|| checked(others::tokio_offload_all(&rt), want, "tokio")));
-    g.bench_function("thread_per_call", |b| {
-        b.iter(|| checked(others::thread_per_call_all(&event_loop), want, "thread per call"))
-    });
-    #[cfg(feature = "yours")]
-    if let Some(mine) = mine.as_mut() {
-        g.bench_function("yours", |b| b.iter(|| checked(mine.run_all(), want, "yours")));
+    // Each group gets its own tokio runtimes: blocking threads that one group started (tokio
+    // keeps idle ones for 10 s) must not serve the next group.
+    {
+        let rt = tokio_current_thread();
+        let capped = tokio_current_thread_capped_pool();
+        let mut g = group(c, "offload_1000", CLOSURES);
+        g.sample_size(10);
+        g.bench_function("reference_pool", |b| b.iter(|| checked(reference.run_all(), want, "reference")));
+        g.bench_function("tokio_spawn_blocking", |b| b.iter(|| checked(others::tokio_offload_all(&rt), want, "tokio")));
+        g.bench_function("tokio_spawn_blocking_capped", |b| {
+            b.iter(|| checked(others::tokio_offload_all(&capped), want, "tokio, capped pool"))
+        });
+        g.bench_function("thread_per_call", |b| {
+            b.iter(|| checked(others::thread_per_call_all(&event_loop), want, "thread per call"))
+        });
+        #[cfg(feature = "yours")]
+        if let Some(mine) = mine.as_mut() {
+            g.bench_function("yours", |b| b.iter(|| checked(mine.run_all(), want, "yours")));
+        }
+        g.finish();
     }
-    g.finish();
-
-    let mut g = group(c, "offload_roundtrip_1000", CLOSURES);
-    g.sample_size(10);
-    g.bench_function("reference_pool", |b| b.iter(|| checked(reference.run_roundtrip(), want, "reference")));
-    g.bench_function("tokio_spawn_blocking", |b| {
-        b.iter(|| checked(others::tokio_offload_roundtrip(&rt), want, "tokio"))
-    });
-    g.bench_function("thread_per_call", |b| {
-        b.iter(|| checked(others::thread_per_call_roundtrip(&event_loop), want, "thread per call"))
-    });
-    #[cfg(feature = "yours")]
-    if let Some(mine) = mine.as_mut() {
-        g.bench_function("yours", |b| b.iter(|| checked(mine.run_roundtrip(), want, "yours")));
+    {
+        let rt = tokio_current_thread();
+        let capped = tokio_current_thread_capped_pool();
+        let mut g = group(c, "offload_roundtrip_1000", CLOSURES);
+        g.sample_size(10);
+        g.bench_function("reference_pool", |b| b.iter(|| checked(reference.run_roundtrip(), want, "reference")));
+        g.bench_function("tokio_spawn_blocking", |b| {
+            b.iter(|| checked(others::tokio_offload_roundtrip(&rt), want, "tokio"))
+        });
+        g.bench_function("tokio_spawn_blocking_capped", |b| {
+            b.iter(|| checked(others::tokio_offload_roundtrip(&capped), want, "tokio, capped pool"))
+        });
+        g.bench_function("thread_per_call", |b| {
+            b.iter(|| checked(others::thread_per_call_roundtrip(&event_loop), want, "thread per call"))
+        });
+        #[cfg(feature = "yours")]
+        if let Some(mine) = mine.as_mut() {
+            g.bench_function("yours", |b| b.iter(|| checked(mine.run_roundtrip(), want, "yours")));
+        }
+        g.finish();
     }
-    g.finish();
 }
 
 fn loop_callbacks_1m(c: &mut Criterion) {
@@ -149,11 +163,17 @@ fn loop_callbacks_1m(c: &mut Criterion) {
     let mut reference = reference::Callbacks::new();
     g.bench_function("reference_chain", |b| b.iter(|| checked(reference.run_chain(), want, "reference chain")));
     g.bench_function("reference_batch", |b| b.iter(|| checked(reference.run_batch(), want, "reference batch")));
+    g.bench_function("reference_chain_threadsafe", |b| {
+        b.iter(|| checked(reference.run_chain_threadsafe(), want, "reference chain, threadsafe"))
+    });
     #[cfg(feature = "yours")]
     if yours::ready("loop_callbacks_1m", "chapter 3 (event-loop)", || yours::Callbacks::new().run_chain(), want) {
         let mut mine = yours::Callbacks::new();
         g.bench_function("yours_chain", |b| b.iter(|| checked(mine.run_chain(), want, "yours chain")));
         g.bench_function("yours_batch", |b| b.iter(|| checked(mine.run_batch(), want, "yours batch")));
+        g.bench_function("yours_chain_threadsafe", |b| {
+            b.iter(|| checked(mine.run_chain_threadsafe(), want, "yours chain, threadsafe"))
+        });
     }
     g.finish();
 }

@@ -98,6 +98,8 @@ macro_rules! course_workloads {
         use super::*;
         use std::cell::Cell;
         use std::rc::Rc;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
 
         // ANCHOR: spawn_join
         /// `spawn_join_10k`: `TASKS` tasks spawned, then awaited in order.
@@ -266,6 +268,29 @@ macro_rules! course_workloads {
                 self.count.get()
             }
 
+            /// As `run_chain`, but each callback schedules the next through the loop's
+            /// `RemoteHandle::call_soon_threadsafe`, from the loop's own thread: what a task's
+            /// waker does. A loop without a same-thread fast path pays a lock and an unpark here.
+            pub fn run_chain_threadsafe(&mut self) -> u64 {
+                // The callback must be `Send`, so the count is an atomic (uncontended: a few
+                // nanoseconds) and the last callback finds the loop with `Handle::current`.
+                fn next(remote: $event_loop::RemoteHandle, count: Arc<AtomicU64>) {
+                    let done = count.fetch_add(1, Ordering::Relaxed) + 1;
+                    if done == CALLBACKS as u64 {
+                        let handle = $event_loop::Handle::current().expect("called on the loop");
+                        handle.stop().expect("the loop is alive");
+                    } else {
+                        let again = remote.clone();
+                        remote.call_soon_threadsafe(move || next(again, count)).expect("the loop is open");
+                    }
+                }
+                let count = Arc::new(AtomicU64::new(0));
+                let (remote, first) = (self.event_loop.remote(), count.clone());
+                self.event_loop.call_soon(move || next(remote, first)).expect("the loop is open");
+                self.event_loop.run_forever().expect("the loop refused to run");
+                count.load(Ordering::Relaxed)
+            }
+
             /// All callbacks queued first, then one iteration runs them: the cost of queueing
             /// and running a callback, without the trips round the loop.
             pub fn run_batch(&mut self) -> u64 {
@@ -347,7 +372,8 @@ pub mod preflight {
             // The hung thread is left behind: the benchmark does not measure that chapter.
             Err(_) => Err(format!(
                 "it did not finish within {}s (likely a lost wake, or a loop that idles while \
-                 work is queued)",
+                 work is queued). Its thread cannot be stopped and may still be using a core: \
+                 the numbers of this run are suspect, so fix the chapter and run again",
                 limit.as_secs_f64()
             )),
         }
@@ -385,6 +411,16 @@ pub mod preflight {
 /// the closest tokio gets to the course's loop.
 pub fn tokio_current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().build().expect("a tokio runtime")
+}
+
+/// As [`tokio_current_thread`], with the blocking pool capped at the reference pool's size, so
+/// that `offload_*/tokio_spawn_blocking_capped` compares the mechanism with the same number of
+/// threads (tokio's default lets the pool grow to 512).
+pub fn tokio_current_thread_capped_pool() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(pool_workers())
+        .build()
+        .expect("a tokio runtime")
 }
 
 /// The same workloads on the runtimes a reader would otherwise pick.

@@ -62,12 +62,12 @@ fn per_element(elements: usize, mut workload: impl FnMut() -> u64) -> (f64, f64)
 
 fn row(group: &str, function: &str, elements: usize, workload: impl FnMut() -> u64) {
     let (allocations, bytes) = per_element(elements, workload);
-    println!("{group:<22} {function:<27} {allocations:>8.2} {bytes:>9.0}");
+    println!("{group:<22} {function:<29} {allocations:>8.2} {bytes:>9.0}");
 }
 
 fn main() {
-    println!("{:<22} {:<27} {:>8} {:>9}", "group", "function", "allocs", "bytes");
-    println!("{:<22} {:<27} {:>8} {:>9}", "", "", "per elem", "per elem");
+    println!("{:<22} {:<29} {:>8} {:>9}", "group", "function", "allocs", "bytes");
+    println!("{:<22} {:<29} {:>8} {:>9}", "", "", "per elem", "per elem");
 
     let mut reference = reference::SpawnJoin::new();
     row("spawn_join_10k", "reference", TASKS, || reference.run());
@@ -96,6 +96,7 @@ fn main() {
     let mut reference = reference::Callbacks::new();
     row("loop_callbacks_1m", "reference_chain", CALLBACKS, || reference.run_chain());
     row("loop_callbacks_1m", "reference_batch", CALLBACKS, || reference.run_batch());
+    row("loop_callbacks_1m", "reference_chain_threadsafe", CALLBACKS, || reference.run_chain_threadsafe());
 
     #[cfg(feature = "yours")]
     yours_rows();
@@ -121,5 +122,6 @@ fn yours_rows() {
         let mut mine = yours::Callbacks::new();
         row("loop_callbacks_1m", "yours_chain", CALLBACKS, || mine.run_chain());
         row("loop_callbacks_1m", "yours_batch", CALLBACKS, || mine.run_batch());
+        row("loop_callbacks_1m", "yours_chain_threadsafe", CALLBACKS, || mine.run_chain_threadsafe());
     }
 }
